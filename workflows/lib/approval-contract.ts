@@ -1,0 +1,45 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Role } from '../../lib/auth/roles.js';
+
+/**
+ * Messages of the approval gate, shared by every workflow that embeds it. The API, the CLI and the
+ * Temporal UI ("send update" with the JSON below as argument) all use these names and shapes.
+ */
+export interface ApprovalDecisionInput {
+  /** Who decides (user id / subject). */
+  approver: string;
+  /** The decider's roles; approving needs `approver` or `admin`. */
+  roles: Role[];
+  /** Environments the approver may approve for; absent means all. */
+  environments?: string[];
+  /** Hash of the change being approved; a stale hash is refused. */
+  changeHash: string;
+  reason?: string;
+}
+
+export type ApprovalState = 'not_requested' | 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalOutcome {
+  decision: 'approved' | 'rejected' | 'expired';
+  approver?: string;
+  reason?: string;
+  changeHash: string;
+  decidedAt: string;
+}
+
+export interface ApprovalStatus {
+  state: ApprovalState;
+  requester?: string;
+  environment?: string;
+  changeHash?: string;
+  summary?: string;
+  warnings: string[];
+  requestedAt?: string;
+  expiresAt?: string;
+  escalated: boolean;
+  outcome?: ApprovalOutcome;
+}
+
+export const approveUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecisionInput]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecisionInput]>('reject');
+export const approvalStatusQuery = defineQuery<ApprovalStatus>('approvalStatus');
