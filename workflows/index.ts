@@ -1,0 +1,1 @@
+// Every workflow type Dharma registers; bundled once at build (scripts/bundle-workflows.ts).
