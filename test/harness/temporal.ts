@@ -35,14 +35,15 @@ export interface RunningTestWorker {
 /** Starts a real worker against the test server; it is stopped after the test file at the latest. */
 export async function startTestWorker(
   services: TestServices,
-  options: Omit<WorkerOptions, 'connection' | 'namespace'>,
+  options: Omit<WorkerOptions, 'connection' | 'namespace'> & { workflows?: boolean },
 ): Promise<RunningTestWorker> {
+  const { workflows = true, ...workerOptions } = options;
   const connection = await NativeConnection.connect({ address: services.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: services.namespace,
-    ...(options.activities && !options.workflowsPath && !options.workflowBundle ? {} : { workflowBundle: await workflowBundle() }),
-    ...options,
+    ...(workflows ? { workflowBundle: await workflowBundle() } : {}),
+    ...workerOptions,
   });
   const done = worker.run().finally(() => connection.close());
   const stop = async () => {
