@@ -9,7 +9,10 @@ function cell(text: string): string {
 
 /** The README's configuration table, rendered from SETTINGS so the two cannot drift apart. */
 export function renderConfigTable(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.env}\` | ${s.default === '' ? '_(empty)_' : `\`${cell(s.default)}\``} | ${cell(s.description)} |`);
+  const rows = SETTINGS.map(
+    (s) =>
+      `| \`${s.env}\` | ${s.default === '' ? '_(empty)_' : `\`${cell(s.default)}\``} | ${cell(s.description)} |`,
+  );
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
 

@@ -12,53 +12,216 @@ interface SettingSpec {
 }
 
 export const SETTINGS = [
-  { env: 'DHARMA_HOME', default: '.dharma', description: 'State directory for embedded services (Temporal SQLite file, PostgreSQL data, dev signing key).' },
-  { env: 'DHARMA_TOOLS_DIR', default: '.tools', description: 'Where `npm run setup` installs pinned tools (Temporal CLI, ...).' },
-  { env: 'TEMPORAL_ADDRESS', default: '', description: 'host:port of an external Temporal frontend. Empty: start the embedded Temporal CLI dev server.' },
-  { env: 'TEMPORAL_NAMESPACE', default: 'dharma', description: 'Temporal namespace Dharma uses (created with 30-day retention on the embedded server).' },
-  { env: 'DHARMA_TASK_QUEUE_PREFIX', default: 'dharma', description: 'Task queues are named <prefix>-<pool>; change it to run several installations on one namespace.' },
-  { env: 'TEMPORAL_TLS_CERT', default: '', description: 'Client certificate (PEM path) for mTLS to an external Temporal.' },
-  { env: 'TEMPORAL_TLS_KEY', default: '', description: 'Client private key (PEM path) for mTLS to an external Temporal.' },
-  { env: 'TEMPORAL_TLS_CA', default: '', description: 'CA bundle (PEM path) to verify the Temporal server; setting it or the cert enables TLS.' },
-  { env: 'TEMPORAL_TLS_SERVER_NAME', default: '', description: 'Server name override for Temporal TLS verification.' },
+  {
+    env: 'DHARMA_HOME',
+    default: '.dharma',
+    description:
+      'State directory for embedded services (Temporal SQLite file, PostgreSQL data, dev signing key).',
+  },
+  {
+    env: 'DHARMA_TOOLS_DIR',
+    default: '.tools',
+    description: 'Where `npm run setup` installs pinned tools (Temporal CLI, ...).',
+  },
+  {
+    env: 'TEMPORAL_ADDRESS',
+    default: '',
+    description:
+      'host:port of an external Temporal frontend. Empty: start the embedded Temporal CLI dev server.',
+  },
+  {
+    env: 'TEMPORAL_NAMESPACE',
+    default: 'dharma',
+    description: 'Temporal namespace Dharma uses (created with 30-day retention on the embedded server).',
+  },
+  {
+    env: 'DHARMA_TASK_QUEUE_PREFIX',
+    default: 'dharma',
+    description:
+      'Task queues are named <prefix>-<pool>; change it to run several installations on one namespace.',
+  },
+  {
+    env: 'TEMPORAL_TLS_CERT',
+    default: '',
+    description: 'Client certificate (PEM path) for mTLS to an external Temporal.',
+  },
+  {
+    env: 'TEMPORAL_TLS_KEY',
+    default: '',
+    description: 'Client private key (PEM path) for mTLS to an external Temporal.',
+  },
+  {
+    env: 'TEMPORAL_TLS_CA',
+    default: '',
+    description: 'CA bundle (PEM path) to verify the Temporal server; setting it or the cert enables TLS.',
+  },
+  {
+    env: 'TEMPORAL_TLS_SERVER_NAME',
+    default: '',
+    description: 'Server name override for Temporal TLS verification.',
+  },
   { env: 'TEMPORAL_API_KEY', default: '', description: 'API key for Temporal Cloud (enables TLS).' },
-  { env: 'TEMPORAL_CLI', default: '', description: 'Path of a `temporal` CLI binary to use instead of the one `npm run setup` installs.' },
-  { env: 'TEMPORAL_DEV_PORT', default: '7233', description: 'Port of the embedded Temporal dev server frontend.' },
+  {
+    env: 'TEMPORAL_CLI',
+    default: '',
+    description: 'Path of a `temporal` CLI binary to use instead of the one `npm run setup` installs.',
+  },
+  {
+    env: 'TEMPORAL_DEV_PORT',
+    default: '7233',
+    description: 'Port of the embedded Temporal dev server frontend.',
+  },
   { env: 'TEMPORAL_UI_PORT', default: '8233', description: 'Port of the embedded Temporal UI.' },
-  { env: 'TEMPORAL_UI_URL', default: '', description: 'Temporal UI base URL shown in links. Empty: the embedded UI URL.' },
-  { env: 'DATABASE_URL', default: '', description: 'PostgreSQL connection string. Empty: start embedded PostgreSQL under DHARMA_HOME.' },
+  {
+    env: 'TEMPORAL_UI_URL',
+    default: '',
+    description: 'Temporal UI base URL shown in links. Empty: the embedded UI URL.',
+  },
+  {
+    env: 'DATABASE_URL',
+    default: '',
+    description: 'PostgreSQL connection string. Empty: start embedded PostgreSQL under DHARMA_HOME.',
+  },
   { env: 'EMBEDDED_PG_PORT', default: '5433', description: 'Port of the embedded PostgreSQL server.' },
   { env: 'DATABASE_POOL_MAX', default: '10', description: 'Maximum PostgreSQL connections per process.' },
   { env: 'API_HOST', default: '127.0.0.1', description: 'Address the API listens on.' },
   { env: 'API_PORT', default: '8080', description: 'Port the API listens on.' },
   { env: 'API_URL', default: '', description: 'Base URL the CLI talks to. Empty: http://API_HOST:API_PORT.' },
-  { env: 'API_TOKEN', default: '', description: 'Bearer token the CLI sends. Empty on embedded defaults: the CLI mints one with the dev key.' },
+  {
+    env: 'API_TOKEN',
+    default: '',
+    description:
+      'Bearer token the CLI sends. Empty on embedded defaults: the CLI mints one with the dev key.',
+  },
   { env: 'AUTH_JWKS_URL', default: '', description: 'JWKS URL whose keys verify API tokens (RS256/ES256).' },
-  { env: 'AUTH_PUBLIC_KEYS', default: '', description: 'Comma-separated paths of PEM public keys that verify API tokens (RS256/ES256).' },
+  {
+    env: 'AUTH_PUBLIC_KEYS',
+    default: '',
+    description: 'Comma-separated paths of PEM public keys that verify API tokens (RS256/ES256).',
+  },
   { env: 'AUTH_ISSUER', default: 'dharma', description: 'Expected `iss` claim of API tokens.' },
   { env: 'AUTH_AUDIENCE', default: 'dharma-api', description: 'Expected `aud` claim of API tokens.' },
-  { env: 'AUTH_HS256_SECRET', default: '', description: 'Shared secret for HS256 tokens. Development only; refused unless AUTH_ALLOW_HS256=true.' },
-  { env: 'AUTH_ALLOW_HS256', default: 'false', description: 'Accept HS256 tokens signed with AUTH_HS256_SECRET (development only).' },
-  { env: 'AUTH_DEV_KEY', default: 'auto', description: 'Trust the local dev signing key under DHARMA_HOME: auto (only on embedded defaults), true, false.' },
-  { env: 'AUTH_TOKEN_TTL', default: '3600', description: 'Lifetime in seconds of tokens minted by `dharma token` (domain: JWT expiry 1 h).' },
-  { env: 'RATE_LIMIT_PER_MINUTE', default: '1000', description: 'API requests per minute per client IP (429 with Retry-After above it).' },
-  { env: 'IDEMPOTENCY_TTL_HOURS', default: '24', description: 'How long an Idempotency-Key and its first response are kept.' },
-  { env: 'APPROVAL_TIMEOUT', default: '24h', description: 'How long an approval request waits before it auto-rejects.' },
-  { env: 'APPROVAL_ESCALATE_BEFORE', default: '1h', description: 'How long before the approval timeout the escalation notification is sent.' },
-  { env: 'NOTIFY_WEBHOOK_URL', default: '', description: 'Slack-compatible webhook for escalations. Empty: notifications go to the log and audit table only.' },
-  { env: 'LOCK_LEASE', default: '1h', description: 'Default lease of a per-resource lock; a holder that does not renew or release loses it.' },
-  { env: 'TRUST_DECISION_TTL_SECONDS', default: '900', description: 'How long a zero-trust decision stays valid before a step re-checks (domain: 15 min).' },
-  { env: 'TRUST_BUSINESS_HOURS', default: '8-18', description: 'UTC hours counted as business hours by the zero-trust context score.' },
-  { env: 'TRUST_INTERNAL_CIDRS', default: '127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,::1/128', description: 'Networks counted as internal by the zero-trust context score.' },
-  { env: 'WORKER_ORCHESTRATION_CONCURRENCY', default: '200', description: 'Max concurrent workflow tasks on the orchestration pool.' },
-  { env: 'WORKER_TERRAFORM_CONCURRENCY', default: '4', description: 'Max concurrent activities on the terraform pool.' },
-  { env: 'WORKER_CLOUD_CONCURRENCY', default: '50', description: 'Max concurrent activities on the cloud pool.' },
-  { env: 'WORKER_TRUST_CONCURRENCY', default: '100', description: 'Max concurrent activities on the trust pool.' },
+  {
+    env: 'AUTH_HS256_SECRET',
+    default: '',
+    description: 'Shared secret for HS256 tokens. Development only; refused unless AUTH_ALLOW_HS256=true.',
+  },
+  {
+    env: 'AUTH_ALLOW_HS256',
+    default: 'false',
+    description: 'Accept HS256 tokens signed with AUTH_HS256_SECRET (development only).',
+  },
+  {
+    env: 'AUTH_DEV_KEY',
+    default: 'auto',
+    description:
+      'Trust the local dev signing key under DHARMA_HOME: auto (only on embedded defaults), true, false.',
+  },
+  {
+    env: 'AUTH_TOKEN_TTL',
+    default: '3600',
+    description: 'Lifetime in seconds of tokens minted by `dharma token` (domain: JWT expiry 1 h).',
+  },
+  {
+    env: 'API_TEMPORAL_TIMEOUT',
+    default: '10s',
+    description: 'How long the API waits for one Temporal call before answering 503 with Retry-After.',
+  },
+  {
+    env: 'API_TRUST_PROXY',
+    default: 'false',
+    description:
+      'Trust X-Forwarded-For from a reverse proxy for the client IP (rate limits, zero-trust, audit).',
+  },
+  {
+    env: 'RATE_LIMIT_PER_MINUTE',
+    default: '1000',
+    description: 'API requests per minute per client IP (429 with Retry-After above it).',
+  },
+  {
+    env: 'IDEMPOTENCY_TTL_HOURS',
+    default: '24',
+    description: 'How long an Idempotency-Key and its first response are kept.',
+  },
+  {
+    env: 'APPROVAL_TIMEOUT',
+    default: '24h',
+    description: 'How long an approval request waits before it auto-rejects.',
+  },
+  {
+    env: 'APPROVAL_ESCALATE_BEFORE',
+    default: '1h',
+    description: 'How long before the approval timeout the escalation notification is sent.',
+  },
+  {
+    env: 'NOTIFY_WEBHOOK_URL',
+    default: '',
+    description:
+      'Slack-compatible webhook for escalations. Empty: notifications go to the log and audit table only.',
+  },
+  {
+    env: 'LOCK_LEASE',
+    default: '1h',
+    description: 'Default lease of a per-resource lock; a holder that does not renew or release loses it.',
+  },
+  {
+    env: 'TRUST_DECISION_TTL_SECONDS',
+    default: '900',
+    description: 'How long a zero-trust decision stays valid before a step re-checks (domain: 15 min).',
+  },
+  {
+    env: 'TRUST_BUSINESS_HOURS',
+    default: '8-18',
+    description: 'UTC hours counted as business hours by the zero-trust context score.',
+  },
+  {
+    env: 'TRUST_INTERNAL_CIDRS',
+    default: '127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,::1/128',
+    description: 'Networks counted as internal by the zero-trust context score.',
+  },
+  {
+    env: 'WORKER_ORCHESTRATION_CONCURRENCY',
+    default: '200',
+    description: 'Max concurrent workflow tasks on the orchestration pool.',
+  },
+  {
+    env: 'WORKER_TERRAFORM_CONCURRENCY',
+    default: '4',
+    description: 'Max concurrent activities on the terraform pool.',
+  },
+  {
+    env: 'WORKER_CLOUD_CONCURRENCY',
+    default: '50',
+    description: 'Max concurrent activities on the cloud pool.',
+  },
+  {
+    env: 'WORKER_TRUST_CONCURRENCY',
+    default: '100',
+    description: 'Max concurrent activities on the trust pool.',
+  },
   { env: 'WORKER_ML_CONCURRENCY', default: '8', description: 'Max concurrent activities on the ml pool.' },
-  { env: 'WORKER_SHUTDOWN_GRACE', default: '30s', description: 'How long a stopping worker lets in-flight activities finish before cancelling them.' },
-  { env: 'METRICS_PORT_BASE', default: '9464', description: 'Prometheus port of the first worker process; `dharma up` gives each pool the next port. 0 disables.' },
+  {
+    env: 'WORKER_SHUTDOWN_GRACE',
+    default: '30s',
+    description: 'How long a stopping worker lets in-flight activities finish before cancelling them.',
+  },
+  {
+    env: 'METRICS_PORT_BASE',
+    default: '9464',
+    description:
+      'Prometheus port of the first worker process; `dharma up` gives each pool the next port. 0 disables.',
+  },
+  {
+    env: 'METRICS_HOST',
+    default: '127.0.0.1',
+    description: 'Address the worker Prometheus endpoint listens on (0.0.0.0 in containers).',
+  },
   { env: 'LOG_LEVEL', default: 'info', description: 'Log level: trace, debug, info, warn, error.' },
-  { env: 'LOG_FORMAT', default: 'pretty', description: 'Log format for `dharma up`: pretty or json (production).' },
+  {
+    env: 'LOG_FORMAT',
+    default: 'pretty',
+    description: 'Log format for `dharma up`: pretty or json (production).',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 export type SettingName = (typeof SETTINGS)[number]['env'];

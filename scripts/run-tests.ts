@@ -27,7 +27,9 @@ if (files.length === 0) {
 const started = Date.now();
 console.log(`starting Temporal dev server and PostgreSQL for ${files.length} test files...`);
 const services = await startServices();
-console.log(`services ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Temporal ${services.temporalAddress})`);
+console.log(
+  `services ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Temporal ${services.temporalAddress})`,
+);
 
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const child = spawn(
@@ -38,7 +40,9 @@ const child = spawn(
 const stopChild = () => child.kill('SIGTERM');
 process.on('SIGINT', stopChild);
 process.on('SIGTERM', stopChild);
-const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+const code = await new Promise<number>((resolve) =>
+  child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+);
 await services.stop();
 console.log(`tests finished in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 process.exit(code);

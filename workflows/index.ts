@@ -1,1 +1,4 @@
 // Every workflow type Dharma registers; bundled once at build (scripts/bundle-workflows.ts).
+export * from './lock/workflow.js';
+export * from './change-request/workflow.js';
+export * from './doctor/workflow.js';

@@ -42,9 +42,17 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     persistent: true,
     createPostgresUser: asRoot,
     // No Unix socket: its default directory may not be writable by the server user; TCP on loopback only.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: (message: string) => log?.debug({ component: 'postgres' }, message.trim()),
-    onError: (error: unknown) => log?.warn({ component: 'postgres', err: error }, 'postgres reported an error'),
+    onError: (error: unknown) =>
+      log?.warn({ component: 'postgres', err: error }, 'postgres reported an error'),
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log?.info({ dataDir }, 'initialising embedded PostgreSQL');

@@ -40,9 +40,12 @@ export async function connectClient(target: TemporalTarget, env: Env = process.e
   }
 }
 
-export async function connectNative(target: TemporalTarget, env: Env = process.env): Promise<NativeConnection> {
+export async function connectNative(
+  target: TemporalTarget,
+  env: Env = process.env,
+): Promise<NativeConnection> {
   try {
-    const options: NativeConnectionOptions = commonOptions(target, env) as NativeConnectionOptions;
+    const options: NativeConnectionOptions = commonOptions(target, env);
     return await NativeConnection.connect(options);
   } catch (error) {
     throw new ServiceUnreachable('Temporal', target.source, target.address, error);

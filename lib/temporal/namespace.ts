@@ -8,7 +8,9 @@ const RETENTION = msToTs(RETENTION_SECONDS * 1000);
 const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
 function isNotFound(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && (error as { code: number }).code === 5;
+  return (
+    typeof error === 'object' && error !== null && 'code' in error && (error as { code: number }).code === 5
+  );
 }
 
 /**

@@ -26,12 +26,18 @@ describe('configuration', () => {
   });
 
   it('names the variable and the expected shape on bad input', () => {
-    assert.throws(() => intSetting('API_PORT', { API_PORT: 'eighty' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /API_PORT: expected a non-negative integer, got "eighty"/);
-      return true;
-    });
-    assert.throws(() => durationSetting('APPROVAL_TIMEOUT', { APPROVAL_TIMEOUT: 'tomorrow' }), /APPROVAL_TIMEOUT: expected a duration/);
+    assert.throws(
+      () => intSetting('API_PORT', { API_PORT: 'eighty' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /API_PORT: expected a non-negative integer, got "eighty"/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => durationSetting('APPROVAL_TIMEOUT', { APPROVAL_TIMEOUT: 'tomorrow' }),
+      /APPROVAL_TIMEOUT: expected a duration/,
+    );
   });
 
   it('parses durations', () => {

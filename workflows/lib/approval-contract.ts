@@ -43,3 +43,16 @@ export interface ApprovalStatus {
 export const approveUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecisionInput]>('approve');
 export const rejectUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecisionInput]>('reject');
 export const approvalStatusQuery = defineQuery<ApprovalStatus>('approvalStatus');
+
+/**
+ * Failure types of refused decisions (the update validator's error type), so the API can answer
+ * 400 / 403 / 409 without parsing messages. Refused decisions are never written to history.
+ */
+export const APPROVAL_REFUSALS = {
+  /** The argument is not a valid ApprovalDecisionInput (names the field). */
+  invalid: 'InvalidDecision',
+  /** Missing role, environment not allowed, or the requester deciding on their own change. */
+  forbidden: 'ApprovalForbidden',
+  /** Nothing pending, already decided, or a stale change hash. */
+  conflict: 'ApprovalConflict',
+} as const;

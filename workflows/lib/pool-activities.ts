@@ -1,4 +1,9 @@
-import { proxyActivities, workflowInfo, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  workflowInfo,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import { siblingQueue, type PoolName } from '../../lib/pools.js';
 
 /**
@@ -6,6 +11,9 @@ import { siblingQueue, type PoolName } from '../../lib/pools.js';
  * queue (`<prefix>-orchestration` → `<prefix>-<pool>`), which is part of workflow info and so replays
  * deterministically. Call it inside the workflow function, not at module scope.
  */
-export function poolActivities<A extends object>(pool: PoolName, options: ActivityOptions): ActivityInterfaceFor<A> {
+export function poolActivities<A extends object>(
+  pool: PoolName,
+  options: ActivityOptions,
+): ActivityInterfaceFor<A> {
   return proxyActivities<A>({ ...options, taskQueue: siblingQueue(workflowInfo().taskQueue, pool) });
 }

@@ -1,0 +1,247 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import proto from '@temporalio/proto';
+import { durationSetting, setting, type Env } from '../config.js';
+import { migrate } from '../db/migrate.js';
+import { DharmaError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { packageRoot } from '../package-root.js';
+import { POOLS, taskQueueFor } from '../pools.js';
+import { connectClient, type TemporalTarget } from '../temporal/connection.js';
+import { moduleEntry } from './paths.js';
+import { startDatabase, startTemporal, type DatabaseService, type TemporalService } from './services.js';
+import { SupervisedProcess } from './supervised-process.js';
+
+export interface PlatformOptions {
+  /** Settings (default process.env); children inherit them plus the resolved service addresses. */
+  env?: Env;
+  /** Every line of output: the supervisor's progress and the children's logs (default: stdout). */
+  onLog?: (line: string) => void;
+  /** Ctrl-C / SIGTERM stop the platform, a second one kills it (default true). */
+  handleSignals?: boolean;
+  /** How long to wait for the API and every pool to be ready (default 180 s: cold starts on 2 cores). */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningPlatform {
+  urls: { api: string; docs: string; openapi: string; temporalUi?: string };
+  /** One line: each service and whether it is up. */
+  health: string;
+  /** Stops the children (workers drain), then the embedded services. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves once the platform has stopped (by stop() or a signal). */
+  done: Promise<void>;
+}
+
+const TASK_QUEUE_TYPE = proto.temporal.api.enums.v1.TaskQueueType;
+/** Extra time over WORKER_SHUTDOWN_GRACE for a child to exit after its workers drained. */
+const EXIT_SLACK_MS = 10_000;
+
+/**
+ * Preloaded into every supervised child. The children run in their own process group, so a terminal
+ * Ctrl-C reaches only the supervisor, which stops them in order. If the supervisor dies without stopping
+ * them (SIGKILL), their IPC channel closes and they stop themselves the graceful way, as if sent SIGTERM,
+ * instead of living on as orphans. Inline (a data: URL) rather than a file because Node passes --import
+ * on to worker threads too (the workflow sandbox), where a .ts file would not load; it acts in the main
+ * thread only, and unrefs the channel so it never keeps a finished child alive.
+ */
+const ORPHAN_GUARD = `data:text/javascript,${encodeURIComponent(
+  "import { isMainThread } from 'node:worker_threads';" +
+    'if (isMainThread && process.send) {' +
+    "  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));" +
+    '  process.channel?.unref();' +
+    '}',
+)}`;
+
+/** Node flags of this process that children need too (the tsx loader when running from sources). */
+function nodeFlags(): string[] {
+  return process.execArgv.filter((arg) => !arg.startsWith('--test') && !arg.startsWith('--inspect'));
+}
+
+function apiBase(env: Env): string {
+  const explicit = setting('API_URL', env);
+  if (explicit) return explicit.replace(/\/$/, '');
+  const host = setting('API_HOST', env);
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${setting('API_PORT', env)}`;
+}
+
+async function apiReady(base: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Pools with at least one worker polling their task queue. */
+async function pollingPools(target: TemporalTarget, prefix: string, env: Env): Promise<number> {
+  const client = await connectClient(target, env);
+  try {
+    const counts = await Promise.all(
+      POOLS.map(async (pool) => {
+        const described = await client.workflowService.describeTaskQueue({
+          namespace: target.namespace,
+          taskQueue: { name: taskQueueFor(pool, prefix) },
+          taskQueueType:
+            pool === 'orchestration'
+              ? TASK_QUEUE_TYPE.TASK_QUEUE_TYPE_WORKFLOW
+              : TASK_QUEUE_TYPE.TASK_QUEUE_TYPE_ACTIVITY,
+        });
+        return (described.pollers?.length ?? 0) > 0 ? 1 : 0;
+      }),
+    );
+    return counts.reduce<number>((a, b) => a + b, 0);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/**
+ * `dharma up`: Temporal and PostgreSQL (embedded unless TEMPORAL_ADDRESS / DATABASE_URL name external
+ * ones, which must then be reachable), migrations, then one worker process for every pool and the API
+ * process, supervised (restarted with backoff when they crash). Resolves once the API answers /readyz
+ * and every pool polls its queue.
+ */
+export async function startPlatform(opts: PlatformOptions = {}): Promise<RunningPlatform> {
+  const env = opts.env ?? process.env;
+  const print = opts.onLog ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // The latest lines go into a start-up failure's message, so it explains itself even when output is captured.
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line);
+    if (recent.length > 15) recent.shift();
+    print(line);
+  };
+  const logger = createLogger('dharma-up');
+  const cleanups: Array<() => Promise<void>> = [];
+  const children: SupervisedProcess[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(children.map((child) => child.stop()));
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+
+  let temporal: TemporalService;
+  let database: DatabaseService;
+  const started = Date.now();
+  try {
+    log(
+      setting('TEMPORAL_ADDRESS', env) ? 'connecting to Temporal...' : 'starting the Temporal dev server...',
+    );
+    temporal = await startTemporal(env, logger);
+    cleanups.push(() => temporal.stop());
+    log(setting('DATABASE_URL', env) ? 'connecting to PostgreSQL...' : 'starting embedded PostgreSQL...');
+    database = await startDatabase(env, logger);
+    cleanups.push(() => database.stop());
+    log('applying database migrations...');
+    await migrate(database.url);
+
+    const childEnv: NodeJS.ProcessEnv = {
+      ...env,
+      TEMPORAL_ADDRESS: temporal.target.address,
+      TEMPORAL_NAMESPACE: temporal.target.namespace,
+      DATABASE_URL: database.url,
+      // The children see explicit addresses; tell them the dev signing key is trusted because these
+      // services are Dharma's own embedded ones (AUTH_DEV_KEY=auto means exactly that).
+      ...(temporal.embedded && database.embedded && setting('AUTH_DEV_KEY', env) === 'auto'
+        ? { AUTH_DEV_KEY: 'true' }
+        : {}),
+    };
+    const cli = moduleEntry('cli/main');
+    const stopGraceMs = durationSetting('WORKER_SHUTDOWN_GRACE', env) + EXIT_SLACK_MS;
+    for (const [name, args] of [
+      ['workers', ['worker', '--pool', 'all']],
+      ['api', ['api']],
+    ] as const) {
+      const child = new SupervisedProcess({
+        name,
+        command: process.execPath,
+        args: [...nodeFlags(), '--import', ORPHAN_GUARD, cli, ...args],
+        cwd: packageRoot(),
+        env: childEnv,
+        onLine: log,
+        stopGraceMs,
+      });
+      children.push(child);
+      child.start();
+    }
+
+    const base = apiBase(env);
+    const prefix = setting('DHARMA_TASK_QUEUE_PREFIX', env);
+    const deadline = Date.now() + (opts.readyTimeoutMs ?? 180_000);
+    let ready = { api: false, pools: 0 };
+    while (!(ready.api && ready.pools === POOLS.length)) {
+      if (Date.now() > deadline) {
+        throw new DharmaError(
+          `the platform did not become ready in time (API ${base}/readyz ${ready.api ? 'ok' : 'not ready'}, ` +
+            `${ready.pools}/${POOLS.length} pools polling). Latest output:\n${recent.join('\n')}`,
+        );
+      }
+      await sleep(500);
+      ready = { api: await apiReady(base), pools: await pollingPools(temporal.target, prefix, env) };
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const base = apiBase(env);
+  const health =
+    `healthy in ${((Date.now() - started) / 1000).toFixed(1)}s: ` +
+    `Temporal ${temporal.target.address}/${temporal.target.namespace} (${temporal.embedded ? 'embedded' : 'external'}), ` +
+    `PostgreSQL ${database.embedded ? 'embedded' : 'external'} (migrated), ` +
+    `${POOLS.length}/${POOLS.length} pools polling, API ready`;
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log(`${signal} again: killing everything without draining`);
+      for (const child of children) child.kill();
+      process.exit(130);
+    }
+    log(`${signal}: stopping (workers drain; press Ctrl-C again to force)`);
+    void stop();
+  };
+  const handleSignals = opts.handleSignals ?? true;
+  if (handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const stop = () => {
+    stopping ??= stopAll().finally(() => {
+      if (handleSignals) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      log('Dharma stopped');
+      resolveDone();
+    });
+    return stopping;
+  };
+
+  const uiUrl = temporal.uiUrl
+    ? `${temporal.uiUrl}/namespaces/${temporal.target.namespace}/workflows`
+    : undefined;
+  const urls = {
+    api: base,
+    docs: `${base}/docs`,
+    openapi: `${base}/openapi.json`,
+    ...(uiUrl ? { temporalUi: uiUrl } : {}),
+  };
+  log(banner(urls, health));
+  return { urls, health, stop, done };
+}
+
+/** What `dharma up` prints once the platform is ready. */
+function banner(urls: RunningPlatform['urls'], health: string): string {
+  return [
+    'Dharma is up',
+    `  API            ${urls.api}`,
+    `  OpenAPI docs   ${urls.docs}   (spec: ${urls.openapi})`,
+    ...(urls.temporalUi ? [`  Temporal UI    ${urls.temporalUi}`] : []),
+    `  ${health}`,
+    'Press Ctrl-C to stop.',
+  ].join('\n');
+}
