@@ -16,6 +16,12 @@ export interface PingResult {
 export function pingActivity(pool: PoolName): () => Promise<PingResult> {
   const version = `${dharmaVersion()} (node ${process.version})`;
   return function ping() {
-    return Promise.resolve({ pool, version, host: hostname(), pid: process.pid, at: new Date().toISOString() });
+    return Promise.resolve({
+      pool,
+      version,
+      host: hostname(),
+      pid: process.pid,
+      at: new Date().toISOString(),
+    });
   };
 }

@@ -21,6 +21,7 @@ import { RateLimited } from './errors.js';
 import { purgeExpiredIdempotencyKeys } from './idempotency.js';
 import { createApiMetrics } from './metrics.js';
 import auditRoutes from './routes/audit.js';
+import blueprintsRoutes from './routes/blueprints.js';
 import docsRoutes from './routes/docs.js';
 import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
@@ -123,6 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
       tags: [
         { name: 'runs', description: 'Workflow runs' },
         { name: 'audit', description: 'Audit log' },
+        { name: 'blueprints', description: 'Versioned infrastructure blueprints' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
       ],
     },
@@ -134,6 +136,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
   await app.register(runsRoutes, { ctx });
   await app.register(runActionsRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
+  await app.register(blueprintsRoutes, { ctx });
 
   let purge: NodeJS.Timeout | undefined;
   app.addHook('onReady', (done) => {

@@ -181,3 +181,23 @@ export class InternalError extends ApiError {
     super(`internal error; the server log has the details under request id ${requestId}`);
   }
 }
+
+export class BlueprintNotFoundError extends ApiError {
+  readonly code = 'blueprint_not_found';
+  readonly status = 404;
+}
+
+/** The id is taken, or a new version would not follow the latest one. */
+export class BlueprintConflict extends ApiError {
+  readonly code = 'blueprint_conflict';
+  readonly status = 409;
+}
+
+export class BlueprintSyntaxInvalid extends ApiError {
+  readonly code = 'blueprint_syntax_error';
+  readonly status = 400;
+  constructor(message: string, line: number, column: number) {
+    super(message);
+    this.details = { line, column };
+  }
+}

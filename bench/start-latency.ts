@@ -80,7 +80,7 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
     API_PORT: String(apiPort),
     // The benchmark is one client sending thousands of requests; the per-IP limit would measure itself.
     RATE_LIMIT_PER_MINUTE: '100000000',
-    METRICS_PORT_BASE: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
   };

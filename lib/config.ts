@@ -206,15 +206,65 @@ export const SETTINGS = [
     description: 'How long a stopping worker lets in-flight activities finish before cancelling them.',
   },
   {
-    env: 'METRICS_PORT_BASE',
+    env: 'METRICS_PORT',
     default: '9464',
     description:
-      'Prometheus port of the first worker process; `dharma up` gives each pool the next port. 0 disables.',
+      'Prometheus port of a worker process (its pools share one Temporal runtime and one endpoint). 0 disables.',
   },
   {
     env: 'METRICS_HOST',
     default: '127.0.0.1',
     description: 'Address the worker Prometheus endpoint listens on (0.0.0.0 in containers).',
+  },
+  {
+    env: 'TOFU_BINARY',
+    default: '',
+    description:
+      'OpenTofu (or Terraform) binary that plans and applies. Empty: the pinned tofu in DHARMA_TOOLS_DIR/bin.',
+  },
+  {
+    env: 'TOFU_CLI_CONFIG',
+    default: '',
+    description:
+      'CLI config file (TF_CLI_CONFIG_FILE) for tofu. Empty: DHARMA_TOOLS_DIR/tofu.rc (local provider mirror, no network).',
+  },
+  {
+    env: 'ARTIFACT_MAX_BYTES',
+    default: '67108864',
+    description:
+      'Largest artifact (saved plan, plan JSON, log) the terraform pool stores in PostgreSQL, in bytes (64 MiB).',
+  },
+  {
+    env: 'OPA_BINARY',
+    default: '',
+    description: 'OPA binary for `opa build` / `opa test`. Empty: the pinned opa in DHARMA_TOOLS_DIR/bin.',
+  },
+  {
+    env: 'POLICY_WASM',
+    default: '',
+    description:
+      'Compiled Rego guardrails evaluated in-process. Empty: dist/policies/policy.wasm (built by setup).',
+  },
+  {
+    env: 'COST_PRICE_TABLE',
+    default: '',
+    description: 'Version of the price table cost estimates use (lib/cost/prices). Empty: the newest.',
+  },
+  {
+    env: 'RISK_MODEL_PATH',
+    default: '',
+    description:
+      'Change-risk ONNX model (model-meta.json must sit beside it). Empty: models/change-risk/model.onnx.',
+  },
+  {
+    env: 'RISK_MEDIUM_THRESHOLD',
+    default: '0.10',
+    description: 'Change-risk score (incident probability) from which a change is medium risk.',
+  },
+  {
+    env: 'RISK_HIGH_THRESHOLD',
+    default: '0.35',
+    description: 'Change-risk score from which a change is high risk.',
   },
   { env: 'LOG_LEVEL', default: 'info', description: 'Log level: trace, debug, info, warn, error.' },
   {

@@ -20,6 +20,8 @@ let version: string | undefined;
 
 /** Dharma's version from package.json. */
 export function dharmaVersion(): string {
-  version ??= (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  version ??= (
+    JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version;
   return version;
 }

@@ -21,10 +21,16 @@ import {
   type Tool,
   type ToolKind,
 } from './toolchain.js';
+import { defaultPolicyWasmPath } from '../lib/policy/evaluate.js';
+import { buildPolicies } from './build-policies.js';
+import { installGoTools, staleGoTools } from './go-tools.js';
 
 const ROOT = packageRoot();
-/** Sources whose change requires a rebuild (tsconfig `include` plus the compiler inputs). */
-const SOURCE_DIRS = ['workflows', 'activities', 'workers', 'api', 'lib', 'cli', 'scripts', 'test', 'bench'];
+/**
+ * Sources whose change requires a rebuild: what `dharma` runs from dist/. Tests and benchmarks run from
+ * source through tsx, and tests write scratch files under test/, so they do not count.
+ */
+const SOURCE_DIRS = ['workflows', 'activities', 'workers', 'api', 'lib', 'cli', 'scripts', 'policies'];
 const SOURCE_FILES = ['tsconfig.json', 'package-lock.json'];
 const BUILD_STAMP = path.join(ROOT, 'dist', '.build-stamp');
 const TOOLS_STAMP = 'setup-stamp.json';
@@ -74,6 +80,9 @@ async function versionOutput(binary: string, args: string[]): Promise<string | u
 
 // ---- tools --------------------------------------------------------------------------------------
 
+/** Stamp value of a tool satisfied by an external binary: the prefix, then the binary's path. */
+const EXTERNAL = 'external:';
+
 interface ToolsStamp {
   tools: Record<string, string>;
 }
@@ -87,7 +96,7 @@ function readToolsStamp(dir: string): ToolsStamp {
 }
 
 /** An external binary standing in for the pinned one, or undefined; a configured but unfit one is an error. */
-async function externalAlternative(tool: PypiTool): Promise<string | undefined> {
+async function externalAlternative(tool: PypiTool): Promise<{ binary: string; version: string } | undefined> {
   const alt = tool.alternative;
   if (!alt) return undefined;
   const configured = setting(alt.setting);
@@ -95,7 +104,7 @@ async function externalAlternative(tool: PypiTool): Promise<string | undefined> 
   if (!candidate) return undefined;
   const output = await versionOutput(candidate, alt.versionArgs);
   const version = output ? alt.versionPattern.exec(output)?.[1] : undefined;
-  if (version && isCompatibleVersion(version, alt.minVersion)) return `${candidate} (${version})`;
+  if (version && isCompatibleVersion(version, alt.minVersion)) return { binary: candidate, version };
   if (configured) {
     throw new DharmaError(
       `${alt.setting}=${configured} is not a compatible ${tool.name} (need ${alt.minVersion} or newer within the same major version; ` +
@@ -135,8 +144,8 @@ async function installPypi(tool: PypiTool, dir: string, stamp: ToolsStamp): Prom
   }
   const external = await externalAlternative(tool);
   if (external) {
-    stamp.tools[tool.package] = `external ${external}`;
-    return `using ${external}`;
+    stamp.tools[tool.package] = `${EXTERNAL}${external.binary}`;
+    return `using ${external.binary} (${external.version})`;
   }
   await ensureVenv(dir);
   const pip = path.join(dir, VENV_DIR, 'bin', 'pip');
@@ -160,13 +169,11 @@ function toolsUpToDate(dir: string): boolean {
   return TOOLCHAIN.every((tool) => {
     const recorded = stamp.tools[tool.package];
     if (recorded === tool.version) return isExecutable(path.join(dir, tool.binary));
-    // An external stand-in was accepted last time; it still counts if nothing overrides it now.
-    return (
-      recorded?.startsWith('external ') === true &&
-      (!tool.alternative ||
-        !setting(tool.alternative.setting) ||
-        recorded.startsWith(`external ${setting(tool.alternative.setting)} `))
-    );
+    // An external stand-in was accepted last time: it still counts while it exists and is still the one configured.
+    if (!recorded?.startsWith(EXTERNAL) || !tool.alternative) return false;
+    const binary = recorded.slice(EXTERNAL.length);
+    const configured = setting(tool.alternative.setting);
+    return isExecutable(binary) && (!configured || configured === binary);
   });
 }
 
@@ -200,7 +207,8 @@ function buildUpToDate(): boolean {
     return (
       readFileSync(BUILD_STAMP, 'utf8') === buildFingerprint() &&
       existsSync(path.join(ROOT, WORKFLOW_BUNDLE)) &&
-      existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))
+      existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')) &&
+      existsSync(defaultPolicyWasmPath())
     );
   } catch {
     return false;
@@ -227,7 +235,7 @@ async function main(): Promise<void> {
   const ifNeeded = process.argv.includes('--if-needed');
   const dir = toolsDir();
   const started = performance.now();
-  if (ifNeeded && toolsUpToDate(dir) && buildUpToDate()) return;
+  if (ifNeeded && toolsUpToDate(dir) && (await staleGoTools(dir)).length === 0 && buildUpToDate()) return;
 
   console.log(`dharma setup (tools in ${path.relative(ROOT, dir) || dir})`);
   await mkdir(dir, { recursive: true });
@@ -236,6 +244,15 @@ async function main(): Promise<void> {
     await step(`${tool.name} ${tool.version}`, () => INSTALLERS[tool.kind](tool, dir, stamp));
   }
   await writeFile(path.join(dir, TOOLS_STAMP), JSON.stringify(stamp, null, 2) + '\n');
+  await step('Go tools (OpenTofu, providers, OPA)', async () => {
+    const stale = await staleGoTools(dir);
+    if (stale.length === 0) return 'already present';
+    console.log(
+      `  building ${stale.join(', ')} with go from the module proxy (several minutes on a fresh machine)`,
+    );
+    await installGoTools({ toolsDir: dir, log: (line) => console.log(`    ${line}`) });
+    return `built ${stale.join(', ')}`;
+  });
 
   if (ifNeeded && buildUpToDate()) {
     await step('build', () => Promise.resolve('already up to date'));
@@ -244,6 +261,10 @@ async function main(): Promise<void> {
     const fingerprint = buildFingerprint();
     await step('TypeScript (tsc)', compile);
     await step('workflow bundle', async () => `${path.relative(ROOT, await bundleWorkflows())} written`);
+    await step('policies (opa test + WebAssembly)', async () => {
+      const wasm = await buildPolicies({ log: (line) => console.log(`    ${line}`) });
+      return `${path.relative(ROOT, wasm)} written`;
+    });
     await writeFile(BUILD_STAMP, fingerprint);
   }
   console.log(`setup done in ${((performance.now() - started) / 1000).toFixed(1)}s`);

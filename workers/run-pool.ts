@@ -21,7 +21,7 @@ export interface RunPoolsOptions {
   signal?: AbortSignal;
   logger?: Logger;
   env?: Env;
-  /** Prometheus port of this process; default METRICS_PORT_BASE, 0 disables. */
+  /** Prometheus port of this process; default METRICS_PORT, 0 disables. */
   metricsPort?: number;
   /** Drain on SIGINT/SIGTERM, force exit on the second one (default true). */
   handleSignals?: boolean;
@@ -92,7 +92,7 @@ export async function runPools(pools: readonly PoolName[], opts: RunPoolsOptions
   const env = opts.env ?? process.env;
   const prefix = opts.prefix ?? setting('DHARMA_TASK_QUEUE_PREFIX', env);
   const logger = opts.logger ?? createLogger('dharma-worker', { pools });
-  installRuntime(logger, opts.metricsPort ?? intSetting('METRICS_PORT_BASE', env), env);
+  installRuntime(logger, opts.metricsPort ?? intSetting('METRICS_PORT', env), env);
 
   const db = createDbPool(opts.databaseUrl, undefined, env);
   const resources: Array<() => Promise<void>> = [() => db.end()];

@@ -36,7 +36,12 @@ export function createTrustActivities(deps: ActivityDeps) {
         ...(request.sourceIp !== undefined ? { sourceIp: request.sourceIp } : {}),
         ...(origin.workflowId !== undefined ? { workflowId: origin.workflowId } : {}),
         ...(origin.runId !== undefined ? { runId: origin.runId } : {}),
-        details: { action: request.action, score: decision.score, scores: decision.scores, policies: decision.policies },
+        details: {
+          action: request.action,
+          score: decision.score,
+          scores: decision.scores,
+          policies: decision.policies,
+        },
         dedupeKey: origin.key,
       });
       return decision;

@@ -2,14 +2,23 @@
 export const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = ['runs:read', 'runs:create', 'runs:cancel', 'runs:approve', 'audit:read', 'admin'] as const;
+export const PERMISSIONS = [
+  'runs:read',
+  'runs:create',
+  'runs:cancel',
+  'runs:approve',
+  'audit:read',
+  'blueprints:read',
+  'blueprints:write',
+  'admin',
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  operator: ['runs:read', 'runs:create', 'runs:cancel', 'audit:read'],
-  approver: ['runs:read', 'runs:approve', 'audit:read'],
-  viewer: ['runs:read'],
+  operator: ['runs:read', 'runs:create', 'runs:cancel', 'audit:read', 'blueprints:read', 'blueprints:write'],
+  approver: ['runs:read', 'runs:approve', 'audit:read', 'blueprints:read'],
+  viewer: ['runs:read', 'blueprints:read'],
 };
 
 export function isRole(value: unknown): value is Role {

@@ -40,7 +40,9 @@ export interface AuditPage {
 
 export class InvalidCursor extends DharmaError {
   constructor(readonly cursor: string) {
-    super(`cursor: expected a value returned as nextCursor by a previous page, got ${JSON.stringify(cursor)}`);
+    super(
+      `cursor: expected a value returned as nextCursor by a previous page, got ${JSON.stringify(cursor)}`,
+    );
   }
 }
 

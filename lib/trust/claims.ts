@@ -43,7 +43,11 @@ function roles(claims: TokenClaims): string[] {
 
 export function accessRequestFromHttp(context: HttpAccessContext): AccessRequest {
   const { claims } = context;
-  const authTime = isNumber(claims.auth_time) ? claims.auth_time : isNumber(claims.iat) ? claims.iat : undefined;
+  const authTime = isNumber(claims.auth_time)
+    ? claims.auth_time
+    : isNumber(claims.iat)
+      ? claims.iat
+      : undefined;
   const device = devicePosture(claims.device_posture);
   return {
     subject: typeof claims.sub === 'string' ? claims.sub : 'anonymous',

@@ -30,7 +30,10 @@ export function parseBusinessHours(raw: string, variable = 'TRUST_BUSINESS_HOURS
 
 export function parseNetworks(raw: string, variable = 'TRUST_INTERNAL_CIDRS'): BlockList {
   const list = new BlockList();
-  for (const cidr of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const cidr of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [address = '', prefix = ''] = cidr.split('/');
     const family = isIP(address);
     const bits = Number(prefix);

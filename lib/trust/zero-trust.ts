@@ -72,7 +72,10 @@ export function deviceScore(device: DevicePosture | undefined): number {
 }
 
 /** base 50 + MFA 30 + authenticated within 5 min 20 + history × 0.2. */
-export function userScore(request: Pick<AccessRequest, 'mfa' | 'authenticatedAt' | 'history'>, now: Date): number {
+export function userScore(
+  request: Pick<AccessRequest, 'mfa' | 'authenticatedAt' | 'history'>,
+  now: Date,
+): number {
   const age = request.authenticatedAt ? now.getTime() - Date.parse(request.authenticatedAt) : NaN;
   const recent = age >= 0 && age <= RECENT_AUTH_MS;
   return clamp(50 + (request.mfa ? 30 : 0) + (recent ? 20 : 0) + clamp(request.history) * 0.2);
@@ -99,7 +102,9 @@ export function contextScore(
 }
 
 export function trustScore(scores: AccessDecision['scores']): number {
-  return round2(WEIGHTS.device * scores.device + WEIGHTS.user * scores.user + WEIGHTS.context * scores.context);
+  return round2(
+    WEIGHTS.device * scores.device + WEIGHTS.user * scores.user + WEIGHTS.context * scores.context,
+  );
 }
 
 /** The band of a score: ≥ 90 ALLOW full, 75-89 ALLOW limited, 60-74 CHALLENGE, < 60 DENY. */
@@ -112,7 +117,11 @@ export function band(score: number): Pick<AccessDecision, 'decision' | 'access'>
 
 const SEVERITY: Record<Verdict, number> = { ALLOW: 0, CHALLENGE: 1, DENY: 2 };
 
-export function evaluateAccess(request: AccessRequest, options: TrustOptions, now: Date = new Date()): AccessDecision {
+export function evaluateAccess(
+  request: AccessRequest,
+  options: TrustOptions,
+  now: Date = new Date(),
+): AccessDecision {
   const scores = {
     device: deviceScore(request.device),
     user: userScore(request, now),
@@ -120,7 +129,9 @@ export function evaluateAccess(request: AccessRequest, options: TrustOptions, no
   };
   const score = trustScore(scores);
   let outcome = band(score);
-  const reasons = [`trust score ${score} (device ${scores.device}, user ${scores.user}, context ${scores.context})`];
+  const reasons = [
+    `trust score ${score} (device ${scores.device}, user ${scores.user}, context ${scores.context})`,
+  ];
   // Policies can only make a decision stricter than the score's band, never looser.
   const tighten = (verdict: Verdict, reason: string) => {
     reasons.push(reason);
@@ -135,7 +146,8 @@ export function evaluateAccess(request: AccessRequest, options: TrustOptions, no
       tighten('DENY', `${policy.id}: requires device compliance >= ${policy.minDeviceCompliance}`);
     }
     if (policy.mfaRequired && !request.mfa) tighten('CHALLENGE', `${policy.id}: requires MFA (step-up)`);
-    if (score < policy.minTrust) tighten('CHALLENGE', `${policy.id}: requires trust score >= ${policy.minTrust}`);
+    if (score < policy.minTrust)
+      tighten('CHALLENGE', `${policy.id}: requires trust score >= ${policy.minTrust}`);
   }
   if (outcome.decision === 'CHALLENGE') reasons.push('step-up MFA required');
   return {

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { buildApp, type ApiApp, type BuildAppOptions } from '../../api/app.js';
@@ -13,6 +12,7 @@ import { freshDatabase } from '../db/fresh-database.js';
 import { testServices, type TestServices } from '../harness/services.js';
 import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
 import { activitiesForPool } from '../../workers/activities-for-pool.js';
+import { onCleanup } from '../harness/cleanup.js';
 
 export const ISSUER = 'dharma';
 export const AUDIENCE = 'dharma-api';
@@ -38,12 +38,12 @@ export interface ApiFixture {
 export async function apiFixture(options: { workers?: boolean } = {}): Promise<ApiFixture> {
   // Registered first so it runs first: the worker stops before the client and database it uses close.
   let stopWorker: (() => Promise<void>) | undefined;
-  after(() => stopWorker?.());
+  onCleanup(() => stopWorker?.());
   const services = await testServices();
   const client = await testClient(services);
   const { db } = await freshDatabase(services);
   const home = await mkdtemp(path.join(tmpdir(), 'dharma-api-'));
-  after(() => rm(home, { recursive: true, force: true }));
+  onCleanup(() => rm(home, { recursive: true, force: true }));
   const devKey = await loadOrCreateDevKey(home);
   const auth: AuthConfig = { issuer: ISSUER, audience: AUDIENCE, publicKeys: [devKey.publicJwk] };
   const prefix = uniquePrefix('api');
@@ -66,7 +66,7 @@ export async function apiFixture(options: { workers?: boolean } = {}): Promise<A
       uiBaseUrl: 'http://ui.test',
       ...overrides,
     });
-    after(() => app.close());
+    onCleanup(() => app.close());
     return app;
   };
   const app = await build();

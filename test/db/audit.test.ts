@@ -55,7 +55,8 @@ describe('audit log', () => {
   });
 
   it('lists newest first in pages that neither skip nor repeat rows while rows are appended', async () => {
-    for (let i = 0; i < 5; i++) await appendAudit(fresh.db, { actor: 'pager', action: `step-${i}`, target: 'paged' });
+    for (let i = 0; i < 5; i++)
+      await appendAudit(fresh.db, { actor: 'pager', action: `step-${i}`, target: 'paged' });
     const first = await listAudit(fresh.db, { actor: 'pager', limit: 2 });
     assert.deepEqual(
       first.items.map((r) => r.action),

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { after } from 'node:test';
 import pg from 'pg';
 import { createDbPool } from '../../lib/db/pool.js';
 import { migrate } from '../../lib/db/migrate.js';
 import type { TestServices } from '../harness/services.js';
+import { onCleanup } from '../harness/cleanup.js';
 
 export interface FreshDatabase {
   url: string;
@@ -15,7 +15,10 @@ export interface FreshDatabase {
  * A new, empty database in the shared test PostgreSQL, dropped after the test file, so files running in
  * parallel never see each other's rows. `migrated` (default true) applies Dharma's migrations first.
  */
-export async function freshDatabase(services: TestServices, { migrated = true } = {}): Promise<FreshDatabase> {
+export async function freshDatabase(
+  services: TestServices,
+  { migrated = true } = {},
+): Promise<FreshDatabase> {
   const name = `test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: services.databaseUrl });
   await admin.connect();
@@ -25,7 +28,7 @@ export async function freshDatabase(services: TestServices, { migrated = true } 
   url.pathname = `/${name}`;
   if (migrated) await migrate(url.href);
   const db = createDbPool(url.href, 5);
-  after(async () => {
+  onCleanup(async () => {
     await db.end();
     const dropper = new pg.Client({ connectionString: services.databaseUrl });
     await dropper.connect();

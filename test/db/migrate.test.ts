@@ -14,7 +14,8 @@ describe('database migrations', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
     const tables = rows.map((r) => r.table_name);
-    for (const table of ['audit_log', 'events_outbox', 'runs', MIGRATIONS_TABLE]) assert.ok(tables.includes(table), table);
+    for (const table of ['audit_log', 'events_outbox', 'runs', MIGRATIONS_TABLE])
+      assert.ok(tables.includes(table), table);
   });
 
   it('are idempotent: running them again changes nothing', async () => {

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
 import { startEmbeddedPostgres } from '../../lib/embedded/postgres.js';
 import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
 import { freePort } from '../../lib/net.js';
 import { findTemporalCli } from '../../lib/tools.js';
+import { onCleanup } from './cleanup.js';
 
 export interface TestServices {
   temporalAddress: string;
@@ -66,7 +66,7 @@ export function testServices(): Promise<TestServices> {
     shared = Promise.resolve({ temporalAddress, databaseUrl, namespace: TEST_NAMESPACE });
   } else {
     shared = startServices().then((started) => {
-      after(() => started.stop());
+      onCleanup(() => started.stop());
       return started;
     });
   }

@@ -1,12 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { after } from 'node:test';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { TestServices } from './services.js';
+import { onCleanup } from './cleanup.js';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
+let runtimeInstalled = false;
+
+/** Worker state changes at INFO would drown the test report; a test that wants them installs its own. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  } catch {
+    // Already installed by the code under test (e.g. runPools): keep its settings.
+  }
+}
 
 /** The workflow bundle, built once per test process. */
 export function workflowBundle(): ReturnType<typeof bundleWorkflowCode> {
@@ -24,7 +43,7 @@ export function uniquePrefix(label = 't'): string {
 
 export async function testClient(services: TestServices): Promise<Client> {
   const connection = await Connection.connect({ address: services.temporalAddress });
-  after(() => connection.close());
+  onCleanup(() => connection.close());
   return new Client({ connection, namespace: services.namespace });
 }
 
@@ -41,6 +60,7 @@ export async function startTestWorker(
   options: Omit<WorkerOptions, 'connection' | 'namespace'> & { workflows?: boolean },
 ): Promise<RunningTestWorker> {
   const { workflows = true, ...workerOptions } = options;
+  quietRuntime();
   const connection = await NativeConnection.connect({ address: services.temporalAddress });
   const worker = await Worker.create({
     connection,
@@ -53,6 +73,6 @@ export async function startTestWorker(
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await done;
   };
-  after(stop);
+  onCleanup(stop);
   return { worker, done, stop };
 }

@@ -44,7 +44,7 @@ const ports = {
   TEMPORAL_UI_PORT: await freePort(),
   EMBEDDED_PG_PORT: await freePort(),
   API_PORT: await freePort(),
-  METRICS_PORT_BASE: await freePort(),
+  METRICS_PORT: await freePort(),
 };
 const env: Record<string, string | undefined> = {
   ...process.env,
@@ -73,7 +73,7 @@ describe('dharma up (startPlatform on embedded defaults)', () => {
     );
     assert.equal((await fetch(`${first.urls.api}/readyz`)).status, 200);
     assert.equal((await fetch(first.urls.openapi)).status, 200);
-    const metrics = await (await fetch(`http://127.0.0.1:${ports.METRICS_PORT_BASE}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.METRICS_PORT}/metrics`)).text();
     assert.match(metrics, /temporal_/, 'the worker process exports Temporal runtime metrics');
 
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_DEV_PORT}` });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { accessRequestFromHttp } from '../../lib/trust/claims.js';
-import { parseBusinessHours, parseNetworks, trustOptionsFromEnv, type TrustOptions } from '../../lib/trust/options.js';
+import {
+  parseBusinessHours,
+  parseNetworks,
+  trustOptionsFromEnv,
+  type TrustOptions,
+} from '../../lib/trust/options.js';
 import { patternMatches } from '../../lib/trust/policies.js';
 import {
   band,
@@ -21,7 +26,13 @@ const options: TrustOptions = trustOptionsFromEnv({});
 // 10:00 UTC on a weekday: inside the default business hours 8-18.
 const NOON = new Date('2025-03-04T10:00:00Z');
 const NIGHT = new Date('2025-03-04T22:00:00Z');
-const fullDevice: DevicePosture = { compliance: 95, encrypted: true, firewall: true, antivirus: true, patched: true };
+const fullDevice: DevicePosture = {
+  compliance: 95,
+  encrypted: true,
+  firewall: true,
+  antivirus: true,
+  patched: true,
+};
 
 const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
   subject: 'alice',
@@ -39,8 +50,16 @@ const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
 describe('zero-trust scores (domain section 4)', () => {
   const deviceCases: Array<[string, DevicePosture | undefined, number]> = [
     ['full posture with compliance 95', fullDevice, 98],
-    ['compliance only', { compliance: 100, encrypted: false, firewall: false, antivirus: false, patched: false }, 40],
-    ['encryption + firewall, compliance 50', { ...fullDevice, compliance: 50, antivirus: false, patched: false }, 55],
+    [
+      'compliance only',
+      { compliance: 100, encrypted: false, firewall: false, antivirus: false, patched: false },
+      40,
+    ],
+    [
+      'encryption + firewall, compliance 50',
+      { ...fullDevice, compliance: 50, antivirus: false, patched: false },
+      55,
+    ],
     ['compliance above 100 is capped', { ...fullDevice, compliance: 250 }, 100],
     ['unknown device', undefined, 0],
   ];
@@ -49,9 +68,21 @@ describe('zero-trust scores (domain section 4)', () => {
   }
 
   const userCases: Array<[string, Pick<AccessRequest, 'mfa' | 'authenticatedAt' | 'history'>, number]> = [
-    ['MFA + authenticated 1 min ago', { mfa: true, authenticatedAt: '2025-03-04T09:59:00Z', history: 0 }, 100],
-    ['no MFA, authenticated 10 min ago, history 50', { mfa: false, authenticatedAt: '2025-03-04T09:50:00Z', history: 50 }, 60],
-    ['exactly 5 min ago counts as recent', { mfa: false, authenticatedAt: '2025-03-04T09:55:00Z', history: 0 }, 70],
+    [
+      'MFA + authenticated 1 min ago',
+      { mfa: true, authenticatedAt: '2025-03-04T09:59:00Z', history: 0 },
+      100,
+    ],
+    [
+      'no MFA, authenticated 10 min ago, history 50',
+      { mfa: false, authenticatedAt: '2025-03-04T09:50:00Z', history: 50 },
+      60,
+    ],
+    [
+      'exactly 5 min ago counts as recent',
+      { mfa: false, authenticatedAt: '2025-03-04T09:55:00Z', history: 0 },
+      70,
+    ],
     ['MFA + history 100, not recent', { mfa: true, history: 100 }, 100],
     ['everything: capped at 100', { mfa: true, authenticatedAt: '2025-03-04T09:59:00Z', history: 100 }, 100],
   ];
@@ -64,11 +95,17 @@ describe('zero-trust scores (domain section 4)', () => {
     ['business hours, internal, staging', { resource: 'database/staging/orders' }, NOON, 85],
     ['night, external, production', { sourceIp: '203.0.113.9' }, NIGHT, 40],
     ['IPv4-mapped internal address', { sourceIp: '::ffff:192.168.1.4', resource: 'x' }, NOON, 85],
-    ['production environment on a neutral resource', { resource: 'runs/1', environment: 'production' }, NOON, 75],
+    [
+      'production environment on a neutral resource',
+      { resource: 'runs/1', environment: 'production' },
+      NOON,
+      75,
+    ],
     ['no source IP', { sourceIp: undefined, resource: 'x' }, NIGHT, 50],
   ];
   for (const [name, overrides, at, expected] of contextCases) {
-    it(`context: ${name} → ${expected}`, () => assert.equal(contextScore(request(overrides), at, options), expected));
+    it(`context: ${name} → ${expected}`, () =>
+      assert.equal(contextScore(request(overrides), at, options), expected));
   }
 
   it('weights 0.35 / 0.40 / 0.25: the worked example 98, 100, 75 → 93.05', () => {
@@ -116,7 +153,13 @@ describe('evaluateAccess', () => {
     // Outside any policy the band alone decides: device 40, user 50, context 40 → 14 + 20 + 10 = 44 → DENY.
     const weak = { compliance: 100, encrypted: false, firewall: false, antivirus: false, patched: false };
     const denied = evaluateAccess(
-      request({ mfa: false, device: weak, resource: 'runs/1', sourceIp: '203.0.113.9', environment: 'production' }),
+      request({
+        mfa: false,
+        device: weak,
+        resource: 'runs/1',
+        sourceIp: '203.0.113.9',
+        environment: 'production',
+      }),
       options,
       NIGHT,
     );
@@ -125,11 +168,30 @@ describe('evaluateAccess', () => {
     assert.equal(denied.httpStatus, 403);
   });
 
+  it('challenges on the score alone in the 60-74 band, outside any policy', () => {
+    // device 40, user 70, context 75 → 14 + 28 + 18.75 = 60.75.
+    const weak = { compliance: 100, encrypted: false, firewall: false, antivirus: false, patched: false };
+    const decision = evaluateAccess(
+      request({ mfa: false, device: weak, resource: 'runs/1', environment: 'production' }),
+      options,
+      NOON,
+    );
+    assert.equal(decision.score, 60.75);
+    assert.deepEqual(decision.policies, []);
+    assert.equal(decision.decision, 'CHALLENGE');
+    assert.equal(decision.httpStatus, 403);
+    assert.ok(decision.reasons.includes('step-up MFA required'));
+  });
+
   it('pol_001 denies a requester without admin or dba, and a device below 90 compliance', () => {
     const viewer = evaluateAccess(request({ roles: ['viewer'] }), options, NOON);
     assert.equal(viewer.decision, 'DENY');
     assert.ok(viewer.reasons.some((r) => r.includes('roles admin, dba')));
-    const dba = evaluateAccess(request({ roles: ['dba'], device: { ...fullDevice, compliance: 89 } }), options, NOON);
+    const dba = evaluateAccess(
+      request({ roles: ['dba'], device: { ...fullDevice, compliance: 89 } }),
+      options,
+      NOON,
+    );
     assert.equal(dba.decision, 'DENY');
     assert.ok(dba.reasons.some((r) => r.includes('device compliance >= 90')));
   });
@@ -163,12 +225,21 @@ describe('trust settings and helpers', () => {
 
   it('reject malformed business hours and CIDRs, naming the variable', () => {
     assert.deepEqual(parseBusinessHours('9-17'), { startHour: 9, endHour: 17 });
-    assert.throws(() => parseBusinessHours('18-8'), (e: unknown) => e instanceof ConfigError && /TRUST_BUSINESS_HOURS/.test(e.message));
-    assert.throws(() => parseNetworks('10.0.0.0/33'), (e: unknown) => e instanceof ConfigError && /TRUST_INTERNAL_CIDRS/.test(e.message));
+    assert.throws(
+      () => parseBusinessHours('18-8'),
+      (e: unknown) => e instanceof ConfigError && /TRUST_BUSINESS_HOURS/.test(e.message),
+    );
+    assert.throws(
+      () => parseNetworks('10.0.0.0/33'),
+      (e: unknown) => e instanceof ConfigError && /TRUST_INTERNAL_CIDRS/.test(e.message),
+    );
   });
 
   it('honour TRUST_BUSINESS_HOURS and TRUST_INTERNAL_CIDRS from the environment', () => {
-    const custom = trustOptionsFromEnv({ TRUST_BUSINESS_HOURS: '20-23', TRUST_INTERNAL_CIDRS: '203.0.113.0/24' });
+    const custom = trustOptionsFromEnv({
+      TRUST_BUSINESS_HOURS: '20-23',
+      TRUST_INTERNAL_CIDRS: '203.0.113.0/24',
+    });
     assert.equal(contextScore(request({ sourceIp: '203.0.113.9', resource: 'x' }), NIGHT, custom), 85);
     assert.equal(contextScore(request({ sourceIp: '10.0.0.7', resource: 'x' }), NOON, custom), 50);
   });

@@ -17,7 +17,7 @@ export interface WorkerProcess {
 export async function startWorkerProcess(pools: string, env: Record<string, string>): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'worker', '--pool', pools], {
     cwd: packageRoot(),
-    env: { ...process.env, METRICS_PORT_BASE: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

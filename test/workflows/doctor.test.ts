@@ -3,13 +3,9 @@ import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/deps.js';
-import { createCloudActivities } from '../../activities/cloud/index.js';
-import { createControlActivities } from '../../activities/control/index.js';
-import { createMlActivities } from '../../activities/ml/index.js';
-import { createTerraformActivities } from '../../activities/terraform/index.js';
-import { createTrustActivities } from '../../activities/trust/index.js';
 import { createLogger } from '../../lib/logger.js';
-import { taskQueueFor, type PoolName } from '../../lib/pools.js';
+import { taskQueueFor, type ActivityPoolName, type PoolName } from '../../lib/pools.js';
+import { activitiesForPool } from '../../workers/activities-for-pool.js';
 import { dharmaVersion } from '../../lib/package-root.js';
 import { doctor } from '../../workflows/doctor/workflow.js';
 import { progressQuery } from '../../workflows/lib/progress.js';
@@ -22,24 +18,17 @@ const client = await testClient(services);
 const { db } = await freshDatabase(services);
 const deps: ActivityDeps = { db, temporal: client, logger: createLogger('test', { level: 'warn' }), env: {} };
 
-const FACTORIES = {
-  terraform: createTerraformActivities,
-  cloud: createCloudActivities,
-  trust: createTrustActivities,
-  ml: createMlActivities,
-} as const;
-
-/** The orchestration pool (workflows + its own ping) plus activity workers for `pools`. */
-async function startPools(prefix: string, pools: Array<keyof typeof FACTORIES>): Promise<void> {
+/** The orchestration pool (workflows + its activities) plus workers for the activity pools in `pools`. */
+async function startPools(prefix: string, pools: ActivityPoolName[]): Promise<void> {
   await startTestWorker(services, {
     taskQueue: taskQueueFor('orchestration', prefix),
-    activities: createControlActivities(deps),
+    activities: activitiesForPool('orchestration', deps),
   });
   for (const pool of pools) {
     await startTestWorker(services, {
       taskQueue: taskQueueFor(pool, prefix),
       workflows: false,
-      activities: FACTORIES[pool](deps),
+      activities: activitiesForPool(pool, deps),
     });
   }
 }

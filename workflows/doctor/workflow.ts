@@ -1,9 +1,20 @@
-import { ActivityFailure, ApplicationFailure, setHandler, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  setHandler,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { pingActivity } from '../../activities/ping.js';
 import { isPoolName, POOLS, siblingQueue, type PoolName } from '../../lib/pools.js';
 import { poolActivities } from '../lib/pool-activities.js';
 import { progressQuery, type RunProgress } from '../lib/progress.js';
-import { DEFAULT_DOCTOR_TIMEOUT_SECONDS, type DoctorInput, type DoctorResult, type PoolHealth } from './contract.js';
+import {
+  DEFAULT_DOCTOR_TIMEOUT_SECONDS,
+  type DoctorInput,
+  type DoctorResult,
+  type PoolHealth,
+} from './contract.js';
 
 type PingActivities = { ping: ReturnType<typeof pingActivity> };
 
@@ -39,11 +50,19 @@ export async function doctor(input: DoctorInput = {}): Promise<DoctorResult> {
   }
   const timeoutSeconds = input.timeoutSeconds ?? DEFAULT_DOCTOR_TIMEOUT_SECONDS;
   if (!(timeoutSeconds > 0)) {
-    throw ApplicationFailure.nonRetryable(`timeoutSeconds: expected a positive number, got ${timeoutSeconds}`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(
+      `timeoutSeconds: expected a positive number, got ${timeoutSeconds}`,
+      'InvalidInput',
+    );
   }
   const started = new Date().toISOString();
   const answered: PoolHealth[] = [];
-  let progress: RunProgress = { state: 'running', step: `pinging ${pools.join(', ')}`, fraction: 0, updatedAt: started };
+  let progress: RunProgress = {
+    state: 'running',
+    step: `pinging ${pools.join(', ')}`,
+    fraction: 0,
+    updatedAt: started,
+  };
   setHandler(progressQuery, () => progress);
 
   const check = async (pool: PoolName): Promise<PoolHealth> => {
@@ -53,7 +72,15 @@ export async function doctor(input: DoctorInput = {}): Promise<DoctorResult> {
     let health: PoolHealth;
     try {
       const pong = await poolActivities<PingActivities>(pool, pingOptions(timeoutSeconds)).ping();
-      health = { pool, taskQueue, ok: true, version: pong.version, host: pong.host, pid: pong.pid, latencyMs: Date.now() - start };
+      health = {
+        pool,
+        taskQueue,
+        ok: true,
+        version: pong.version,
+        host: pong.host,
+        pid: pong.pid,
+        latencyMs: Date.now() - start,
+      };
     } catch (error) {
       health = { pool, taskQueue, ok: false, error: describeFailure(error, taskQueue, timeoutSeconds) };
     }

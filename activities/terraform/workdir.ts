@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ActivityDeps } from '../deps.js';
+import { ArtifactCorrupt, getArtifactText } from '../../lib/artifacts/store.js';
+import { setting } from '../../lib/config.js';
+import { writeSynthesis } from '../../lib/iac/synthesize.js';
+import { requireTofu, tofuEnv } from '../../lib/tofu-tools.js';
+import { runTofu, tofuProcessEnv, type TofuCommand, type TofuResult, type TofuRunOptions } from '../../lib/tofu/runner.js';
+import { canonicalJson } from '../../workflows/lib/change-hash.js';
+import type { PreparedWorkspace } from './contract.js';
+
+/**
+ * How long plan/apply wait for another tofu holding the stack's state lock (pg advisory lock) before
+ * failing with a (retryable) lock error.
+ */
+export const STATE_LOCK_TIMEOUT = '60s';
+
+export interface Workdir {
+  dir: string;
+  run(
+    command: TofuCommand,
+    args: readonly string[],
+    options?: Pick<TofuRunOptions, 'onLine' | 'okExitCodes' | 'signal'>,
+  ): Promise<TofuResult>;
+}
+
+export class StateBackendUnconfigured extends Error {
+  constructor() {
+    super('the worker has no PostgreSQL connection string for the state backend (DATABASE_URL)');
+  }
+}
+
+/**
+ * The connection the pg backend uses: the worker's own database (deps.db), passed as PG_CONN_STR.
+ * Go's lib/pq requires TLS unless told otherwise while node-postgres only uses it when asked, so a URL
+ * without sslmode gets `sslmode=disable`: tofu connects the way the worker itself does.
+ */
+export function stateConnString(deps: ActivityDeps): string {
+  const url = deps.db.options.connectionString || setting('DATABASE_URL', deps.env);
+  if (!url) throw new StateBackendUnconfigured();
+  if (/[?&]sslmode=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}sslmode=disable`;
+}
+
+/** Hash of configuration files, computed as synthesis computes it (lib/iac/synthesize.ts). */
+export function configFilesHash(files: Record<string, string>): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(files)).digest('hex')}`;
+}
+
+/**
+ * Materializes the workspace's configuration (from its artifact) in a fresh temp directory on this
+ * worker, runs `tofu init` (providers from the filesystem mirror only), gives `work` the directory and
+ * removes it afterwards. Any worker of the pool can do this: nothing lives on a worker between steps.
+ */
+export async function withWorkdir<T>(
+  deps: ActivityDeps,
+  workspace: PreparedWorkspace,
+  init: Pick<TofuRunOptions, 'onLine' | 'signal'>,
+  work: (workdir: Workdir) => Promise<T>,
+): Promise<T> {
+  const files = JSON.parse(await getArtifactText(deps.db, workspace.configRef)) as Record<string, string>;
+  if (configFilesHash(files) !== workspace.configHash) throw new ArtifactCorrupt(workspace.configRef);
+  const binary = requireTofu(deps.env);
+  const env = tofuProcessEnv(tofuEnv(deps.env), { PG_CONN_STR: stateConnString(deps) });
+  const dir = await mkdtemp(path.join(tmpdir(), 'dharma-tf-'));
+  try {
+    await writeSynthesis(dir, { files });
+    const workdir: Workdir = {
+      dir,
+      run: (command, args, options = {}) => runTofu(command, args, { binary, cwd: dir, env, ...options }),
+    };
+    await workdir.run('init', [], init);
+    return await work(workdir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,3 @@
+module github.com/dharma-platform/terraform-provider-dharma
+
+go 1.25.0
