@@ -266,6 +266,23 @@ export const SETTINGS = [
     default: '0.35',
     description: 'Change-risk score from which a change is high risk.',
   },
+  {
+    env: 'DEPLOY_APPROVAL_ENVIRONMENTS',
+    default: 'production',
+    description:
+      'Comma-separated environments whose deployments always wait for an approval (others may auto-approve).',
+  },
+  {
+    env: 'DRIFT_INTERVAL',
+    default: '6h',
+    description: "How often a deployed stack's drift check runs when its blueprint sets no drift.interval.",
+  },
+  {
+    env: 'HEALTHCHECK_SQL_URL',
+    default: '',
+    description:
+      'PostgreSQL server that blueprint sql health checks query (their database replaces the path). Empty: DATABASE_URL.',
+  },
   { env: 'LOG_LEVEL', default: 'info', description: 'Log level: trace, debug, info, warn, error.' },
   {
     env: 'LOG_FORMAT',

@@ -4,7 +4,6 @@ import { ArtifactCorrupt, ArtifactNotFound, ArtifactTooLarge } from '../../lib/a
 import { WorkspaceNotFound } from '../../lib/artifacts/workspaces.js';
 import { BlueprintInvalid, BlueprintNotFound } from '../../lib/blueprints/errors.js';
 import { UnknownVariable } from '../../lib/iac/synthesize.js';
-import { ToolMissing } from '../../lib/errors.js';
 import { TERRAFORM_FAILURES, TERRAFORM_TRANSIENT } from '../../lib/tofu/activity-options.js';
 import { TofuFailed, TofuInterrupted } from '../../lib/tofu/runner.js';
 
@@ -20,7 +19,11 @@ export function invalidInput(field: string, expected: string): ApplicationFailur
 }
 
 export function stalePlan(message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, TERRAFORM_FAILURES.stalePlan, ...(details ? [details] : []));
+  return ApplicationFailure.nonRetryable(
+    message,
+    TERRAFORM_FAILURES.stalePlan,
+    ...(details ? [details] : []),
+  );
 }
 
 /**
@@ -53,22 +56,33 @@ export function toActivityFailure(error: unknown, details?: Record<string, unkno
       );
     }
     if (error.command === 'init' || error.command === 'validate' || error.mentions(PLAN_CONFIG)) {
-      return ApplicationFailure.nonRetryable(error.message, TERRAFORM_FAILURES.tofuConfig, ...withDiagnostics);
+      return ApplicationFailure.nonRetryable(
+        error.message,
+        TERRAFORM_FAILURES.tofuConfig,
+        ...withDiagnostics,
+      );
     }
     if (error.command === 'apply') {
-      return ApplicationFailure.nonRetryable(error.message, TERRAFORM_FAILURES.applyFailed, ...withDiagnostics);
+      return ApplicationFailure.nonRetryable(
+        error.message,
+        TERRAFORM_FAILURES.applyFailed,
+        ...withDiagnostics,
+      );
     }
     return ApplicationFailure.retryable(error.message, TERRAFORM_TRANSIENT.tofuFailed, ...withDiagnostics);
   }
   if (
     error instanceof BlueprintNotFound ||
     error instanceof BlueprintInvalid ||
-    error instanceof UnknownVariable ||
-    error instanceof ToolMissing
+    error instanceof UnknownVariable
   ) {
     return ApplicationFailure.nonRetryable(error.message, TERRAFORM_FAILURES.invalidBlueprint, ...extra);
   }
-  if (error instanceof ArtifactNotFound || error instanceof ArtifactCorrupt || error instanceof WorkspaceNotFound) {
+  if (
+    error instanceof ArtifactNotFound ||
+    error instanceof ArtifactCorrupt ||
+    error instanceof WorkspaceNotFound
+  ) {
     return ApplicationFailure.nonRetryable(error.message, TERRAFORM_FAILURES.artifactMissing, ...extra);
   }
   if (error instanceof ArtifactTooLarge) {

@@ -7,7 +7,13 @@ import { ArtifactCorrupt, getArtifactText } from '../../lib/artifacts/store.js';
 import { setting } from '../../lib/config.js';
 import { writeSynthesis } from '../../lib/iac/synthesize.js';
 import { requireTofu, tofuEnv } from '../../lib/tofu-tools.js';
-import { runTofu, tofuProcessEnv, type TofuCommand, type TofuResult, type TofuRunOptions } from '../../lib/tofu/runner.js';
+import {
+  runTofu,
+  tofuProcessEnv,
+  type TofuCommand,
+  type TofuResult,
+  type TofuRunOptions,
+} from '../../lib/tofu/runner.js';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
 import type { PreparedWorkspace } from './contract.js';
 

@@ -39,6 +39,8 @@ export const TERRAFORM_FAILURES = {
   applyFailed: 'TofuApplyFailed',
   /** A stored artifact or workspace is missing or corrupt. */
   artifactMissing: 'ArtifactMissing',
+  /** An artifact is over ARTIFACT_MAX_BYTES. */
+  artifactTooLarge: 'ArtifactTooLarge',
 } as const;
 
 /** Retryable failure types (transient). */

@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
-import type {
-  ApplyOutcome,
-  PlanSummary,
-  ResourceAction,
-} from '../../activities/terraform/contract.js';
+import type { ApplyOutcome, PlanSummary, ResourceAction } from '../../activities/terraform/contract.js';
 import type { TerraformPlanJson } from '../policy/types.js';
 
 /**

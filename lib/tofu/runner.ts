@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import { DharmaError } from '../errors.js';
-import { describeErrors, diagnosticsFromJson, diagnosticsFromText, type TofuDiagnostic } from './diagnostics.js';
+import {
+  describeErrors,
+  diagnosticsFromJson,
+  diagnosticsFromText,
+  type TofuDiagnostic,
+} from './diagnostics.js';
 
 /**
  * How long tofu gets to stop after SIGINT before it is killed. On SIGINT tofu lets in-flight resource
@@ -100,7 +105,11 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
  * collecting its output. A non-success exit throws TofuFailed with tofu's own diagnostics; an abort
  * throws TofuInterrupted once the process is gone.
  */
-export function runTofu(command: TofuCommand, args: readonly string[], opts: TofuRunOptions): Promise<TofuResult> {
+export function runTofu(
+  command: TofuCommand,
+  args: readonly string[],
+  opts: TofuRunOptions,
+): Promise<TofuResult> {
   const flags = [...(INPUT_COMMANDS.has(command) ? ['-input=false'] : []), '-no-color'];
   const okExitCodes = opts.okExitCodes ?? [0];
   return new Promise<TofuResult>((resolve, reject) => {

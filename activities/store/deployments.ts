@@ -1,0 +1,89 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ActivityDeps } from '../deps.js';
+import { BlueprintNotFound } from '../../lib/blueprints/errors.js';
+import { getBlueprint } from '../../lib/blueprints/repository.js';
+import type { HealthCheck } from '../../lib/blueprints/schema.js';
+import {
+  latestCompletedDeployment,
+  recordDeployment,
+  type DeploymentRecord,
+  type DeploymentUpdate,
+} from '../../lib/deployments/repository.js';
+import { blueprintEdges } from '../../lib/topology/edges.js';
+import type { TopologyEdge } from '../../lib/topology/store.js';
+
+/** What the saga needs of a blueprint version: small (the resources themselves stay in PostgreSQL). */
+export interface DeploymentBlueprint {
+  blueprintId: string;
+  version: string;
+  hash: string;
+  provider: string;
+  region: string;
+  outputs: Array<{ name: string; sensitive: boolean }>;
+  healthChecks: HealthCheck[];
+  drift?: { interval: string; reconcile: boolean };
+  /** Dependency edges between the blueprint's resources, by address. */
+  edges: TopologyEdge[];
+}
+
+export interface PreviousDeployment {
+  id: string;
+  version: string;
+  completedAt?: string;
+}
+
+/** The deployments table and blueprint reads of the provision saga (orchestration pool). */
+export function createDeploymentActivities(deps: ActivityDeps) {
+  return {
+    /** The blueprint version to deploy; a missing blueprint or version is a non-retryable BlueprintNotFound. */
+    async loadDeploymentBlueprint(input: { blueprintId: string; version?: string }): Promise<DeploymentBlueprint> {
+      try {
+        // A deleted blueprint is not deployed again, but its versions stay readable for rollbacks.
+        const { blueprint, hash } = await getBlueprint(deps.db, input.blueprintId, {
+          ...(input.version !== undefined ? { version: input.version } : {}),
+        });
+        return {
+          blueprintId: blueprint.id,
+          version: blueprint.version,
+          hash,
+          provider: blueprint.provider,
+          region: blueprint.region,
+          outputs: Object.entries(blueprint.outputs).map(([name, o]) => ({
+            name,
+            sensitive: o.sensitive === true,
+          })),
+          healthChecks: blueprint.healthChecks ?? [],
+          ...(blueprint.drift ? { drift: blueprint.drift } : {}),
+          edges: blueprintEdges(blueprint),
+        };
+      } catch (error) {
+        if (error instanceof BlueprintNotFound) {
+          throw ApplicationFailure.nonRetryable(error.message, 'BlueprintNotFound');
+        }
+        throw error;
+      }
+    },
+
+    /** The latest completed deployment of the stack (not this one): what an update falls back to. */
+    async previousDeployment(input: {
+      stack: string;
+      environment: string;
+      excludeId: string;
+    }): Promise<PreviousDeployment | null> {
+      const found: DeploymentRecord | undefined = await latestCompletedDeployment(
+        deps.db,
+        input.stack,
+        input.environment,
+        { excludeId: input.excludeId },
+      );
+      return found
+        ? { id: found.id, version: found.version, ...(found.completedAt ? { completedAt: found.completedAt } : {}) }
+        : null;
+    },
+
+    /** Mirrors the saga's state into the deployments table (an upsert: retries write the same row). */
+    async recordDeployment(update: DeploymentUpdate): Promise<void> {
+      await recordDeployment(deps.db, update);
+    },
+  };
+}
