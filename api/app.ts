@@ -22,6 +22,7 @@ import { purgeExpiredIdempotencyKeys } from './idempotency.js';
 import { createApiMetrics } from './metrics.js';
 import auditRoutes from './routes/audit.js';
 import blueprintsRoutes from './routes/blueprints.js';
+import deploymentsRoutes from './routes/deployments.js';
 import docsRoutes from './routes/docs.js';
 import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
@@ -125,6 +126,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
         { name: 'runs', description: 'Workflow runs' },
         { name: 'audit', description: 'Audit log' },
         { name: 'blueprints', description: 'Versioned infrastructure blueprints' },
+        { name: 'deployments', description: 'Blueprint deployments (provision runs)' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
       ],
     },
@@ -137,6 +139,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
   await app.register(runActionsRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
   await app.register(blueprintsRoutes, { ctx });
+  await app.register(deploymentsRoutes, { ctx });
 
   let purge: NodeJS.Timeout | undefined;
   app.addHook('onReady', (done) => {

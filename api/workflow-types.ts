@@ -9,6 +9,7 @@ import {
   type ChangeRequestInput,
 } from '../workflows/change-request/contract.js';
 import { DOCTOR_WORKFLOW, type DoctorInput } from '../workflows/doctor/contract.js';
+import { provisionType } from './provision-type.js';
 
 /** A workflow type the API may start by name, with what it takes to start it safely. */
 export interface WorkflowTypeSpec {
@@ -147,6 +148,6 @@ const doctor: WorkflowTypeSpec = {
 
 /** Every workflow type the API starts, keyed by name. */
 export function createWorkflowTypes(env: Env = process.env): WorkflowTypeRegistry {
-  const specs = [doctor, changeRequest(env)];
+  const specs = [doctor, changeRequest(env), provisionType(env)];
   return new Map(specs.map((spec) => [spec.type, spec]));
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { dharmaVersion } from '../lib/package-root.js';
 import { registerApi } from './commands/api.js';
 import { registerConfig } from './commands/config.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRuns } from './commands/runs.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     registerDoctor,
     registerToken,
     registerRuns,
+    registerDeploy,
     registerMigrate,
     registerConfig,
   ]) {

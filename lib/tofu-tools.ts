@@ -10,22 +10,21 @@ export const OPA_VERSION = '1.22.2';
 export interface PinnedProvider {
   /** Registry namespace, e.g. `hashicorp`. */
   readonly namespace: string;
-  /** Provider type, the local name used in `required_providers`, e.g. `random`. */
+  /** Provider type, the local name used in `required_providers`, e.g. `time`. */
   readonly type: string;
   readonly version: string;
 }
 
 /**
  * Providers present in the local filesystem mirror. Generated configurations must pin exactly these
- * versions (`required_providers`), since `tofu init` has no network and sees nothing else.
+ * versions (`required_providers`), since `tofu init` has no network and sees nothing else. `dharma` is
+ * our own provider (scripts/tools/terraform-provider-dharma): the module proxy serves no usable release
+ * of the upstream random, null, local or postgresql providers.
  */
 export const PINNED_PROVIDERS: readonly PinnedProvider[] = [
-  { namespace: 'hashicorp', type: 'random', version: '3.9.0' },
-  { namespace: 'hashicorp', type: 'null', version: '3.3.1' },
-  { namespace: 'hashicorp', type: 'local', version: '2.9.0' },
+  { namespace: 'dharma', type: 'dharma', version: '0.1.0' },
   // v0.14.0 is not served by the module proxy; v0.14.2 is the release it has.
   { namespace: 'hashicorp', type: 'time', version: '0.14.2' },
-  { namespace: 'cyrilgdn', type: 'postgresql', version: '1.26.0' },
 ];
 
 /** Hostnames the mirror answers for: OpenTofu's registry, and Terraform's for a `terraform` binary. */

@@ -29,7 +29,7 @@ interface GoTool {
   readonly version: string;
   /** Module directory under scripts/tools/. */
   readonly module: string;
-  /** Package to build, relative to that module (`.` for a vendored provider's own main package). */
+  /** Package to build, relative to that module (`.` for the module's own main package). */
   readonly pkg: string;
   readonly ldflags: string;
   output(toolsDir: string, platform: string): string;
@@ -38,14 +38,19 @@ interface GoTool {
 }
 
 /**
- * Providers the proxy serves as modules, built from a module that requires them. The others (random,
- * null, local, postgresql) have no release the proxy serves (their go.mod declares
- * github.com/terraform-providers/..., so the tags are invalid module versions): their release source is
- * vendored as the module providers/<type> itself, whose main package is `.`.
+ * Where each mirrored provider is built: hashicorp/time from the module cache (the module requires the
+ * release the proxy serves), dharma from our own source in scripts/tools/terraform-provider-dharma.
  */
-const PROVIDER_MODULE_PACKAGES: Readonly<Record<string, string>> = {
-  time: 'github.com/hashicorp/terraform-provider-time',
+const PROVIDER_BUILDS: Readonly<Record<string, { module: string; pkg: string }>> = {
+  time: { module: path.join('providers', 'time'), pkg: 'github.com/hashicorp/terraform-provider-time' },
+  dharma: { module: 'terraform-provider-dharma', pkg: '.' },
 };
+
+function providerBuild(type: string): { module: string; pkg: string } {
+  const build = PROVIDER_BUILDS[type];
+  if (!build) throw new DharmaError(`no build recipe for pinned provider ${type} in scripts/go-tools.ts`);
+  return build;
+}
 
 export const GO_TOOLS: readonly GoTool[] = [
   {
@@ -69,8 +74,7 @@ export const GO_TOOLS: readonly GoTool[] = [
   ...PINNED_PROVIDERS.map((p): GoTool => ({
     name: `${p.namespace}/${p.type}`,
     version: p.version,
-    module: path.join('providers', p.type),
-    pkg: PROVIDER_MODULE_PACKAGES[p.type] ?? '.',
+    ...providerBuild(p.type),
     ldflags: '-s -w',
     output: (dir, platform) =>
       path.join(
@@ -111,7 +115,7 @@ function run(command: string, args: readonly string[], cwd: string, env: NodeJS.
 
 /**
  * GOTOOLCHAIN=auto lets a go.mod that asks for a newer Go fetch that toolchain from the proxy;
- * -mod=readonly keeps the pinned go.sum authoritative; no VCS stamping (vendored sources sit in our repo).
+ * -mod=readonly keeps the pinned go.sum authoritative; no VCS stamping (our provider's source sits in our repo).
  */
 function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GOTOOLCHAIN: 'auto', GOFLAGS: '-mod=readonly -buildvcs=false' };

@@ -8,6 +8,13 @@ import { createNotifyActivities } from '../activities/notify/index.js';
 import { createStoreActivities } from '../activities/store/index.js';
 import { createTerraformActivities } from '../activities/terraform/index.js';
 import { createTrustActivities } from '../activities/trust/index.js';
+import { createDriftScheduleActivities } from '../activities/control/drift-schedules.js';
+import { createHealthCheckActivities } from '../activities/cloud/health-checks.js';
+import { createCostActivities } from '../activities/store/cost.js';
+import { createDeploymentActivities } from '../activities/store/deployments.js';
+import { createTopologyActivities } from '../activities/store/topology.js';
+import { createAccessRecheckActivities } from '../activities/trust/access-recheck.js';
+import { createPolicyActivities } from '../activities/trust/policy.js';
 import type { PoolName } from '../lib/pools.js';
 
 type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
@@ -20,10 +27,14 @@ const FACTORIES: Record<PoolName, ReadonlyArray<(deps: ActivityDeps) => object>>
     createEventsActivities,
     createNotifyActivities,
     createLockActivities,
+    createDeploymentActivities,
+    createCostActivities,
+    createTopologyActivities,
+    createDriftScheduleActivities,
   ],
   terraform: [createTerraformActivities],
-  cloud: [createCloudActivities],
-  trust: [createTrustActivities],
+  cloud: [createCloudActivities, createHealthCheckActivities],
+  trust: [createTrustActivities, createPolicyActivities, createAccessRecheckActivities],
   ml: [createMlActivities],
 };
 

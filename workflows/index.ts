@@ -2,3 +2,5 @@
 export * from './lock/workflow.js';
 export * from './change-request/workflow.js';
 export * from './doctor/workflow.js';
+export * from './provision/workflow.js';
+export * from './drift/workflow.js';

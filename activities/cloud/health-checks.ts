@@ -37,7 +37,8 @@ export function createHealthCheckActivities(deps: ActivityDeps) {
 
   async function sqlCheck(check: HealthCheck): Promise<CheckResult> {
     if (!check.query) throw invalid(`health check ${check.name}: sql needs a query`);
-    if (!sqlServer) throw invalid('sql health checks need HEALTHCHECK_SQL_URL or DATABASE_URL on the cloud worker');
+    if (!sqlServer)
+      throw invalid('sql health checks need HEALTHCHECK_SQL_URL or DATABASE_URL on the cloud worker');
     const url = new URL(sqlServer);
     if (check.database) url.pathname = `/${encodeURIComponent(check.database)}`;
     const target = `${url.hostname}:${url.port || 5432}${url.pathname}`;
@@ -52,7 +53,10 @@ export function createHealthCheckActivities(deps: ActivityDeps) {
       await client.connect();
       const result = await client.query(check.query);
       if (result.rows.length === 0) {
-        throw ApplicationFailure.retryable(`${check.name}: query on ${target} returned no rows`, CHECK_FAILED);
+        throw ApplicationFailure.retryable(
+          `${check.name}: query on ${target} returned no rows`,
+          CHECK_FAILED,
+        );
       }
       return {
         kind: 'tcp',
@@ -92,13 +96,21 @@ export function createHealthCheckActivities(deps: ActivityDeps) {
       } else if (check.kind === 'tcp') {
         const port = Number(check.port);
         if (!check.host || !(Number.isInteger(port) && port > 0 && port < 65536)) {
-          throw invalid(`health check ${check.name}: tcp needs a host and a port (1-65535), got ${check.port}`);
+          throw invalid(
+            `health check ${check.name}: tcp needs a host and a port (1-65535), got ${check.port}`,
+          );
         }
         result = await probes.tcpCheck({ host: check.host, port, timeoutMs });
       } else {
         result = await sqlCheck(check);
       }
-      return { name: check.name, kind: check.kind, target: result.target, latencyMs: result.latencyMs, detail: result.detail };
+      return {
+        name: check.name,
+        kind: check.kind,
+        target: result.target,
+        latencyMs: result.latencyMs,
+        detail: result.detail,
+      };
     },
   };
 }

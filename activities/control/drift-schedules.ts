@@ -34,7 +34,12 @@ export function createDriftScheduleActivities(deps: ActivityDeps) {
       const spec = { intervals: [{ every: input.interval as `${number}h` }] };
       const handle = deps.temporal.schedule.getHandle(scheduleId);
       try {
-        await handle.update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, overlap: 'SKIP' } }));
+        await handle.update((previous) => ({
+          ...previous,
+          spec,
+          action,
+          policies: { ...previous.policies, overlap: 'SKIP' },
+        }));
       } catch (error) {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
         await deps.temporal.schedule.create({

@@ -36,7 +36,10 @@ export interface PreviousDeployment {
 export function createDeploymentActivities(deps: ActivityDeps) {
   return {
     /** The blueprint version to deploy; a missing blueprint or version is a non-retryable BlueprintNotFound. */
-    async loadDeploymentBlueprint(input: { blueprintId: string; version?: string }): Promise<DeploymentBlueprint> {
+    async loadDeploymentBlueprint(input: {
+      blueprintId: string;
+      version?: string;
+    }): Promise<DeploymentBlueprint> {
       try {
         // A deleted blueprint is not deployed again, but its versions stay readable for rollbacks.
         const { blueprint, hash } = await getBlueprint(deps.db, input.blueprintId, {
@@ -77,7 +80,11 @@ export function createDeploymentActivities(deps: ActivityDeps) {
         { excludeId: input.excludeId },
       );
       return found
-        ? { id: found.id, version: found.version, ...(found.completedAt ? { completedAt: found.completedAt } : {}) }
+        ? {
+            id: found.id,
+            version: found.version,
+            ...(found.completedAt ? { completedAt: found.completedAt } : {}),
+          }
         : null;
     },
 

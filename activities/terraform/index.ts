@@ -2,9 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ActivityDeps } from '../deps.js';
 import { pingActivity } from '../ping.js';
-import { getArtifact, putArtifact } from '../../lib/artifacts/store.js';
+import { getArtifact, maxArtifactBytes, putArtifact, type ArtifactInput } from '../../lib/artifacts/store.js';
 import { getWorkspace, markWorkspaceCleaned } from '../../lib/artifacts/workspaces.js';
 import type { TerraformPlanJson } from '../../lib/policy/types.js';
+import { TofuFailed } from '../../lib/tofu/runner.js';
 import {
   planHash,
   planHasChanges,
@@ -61,21 +62,28 @@ async function makePlan(
   options: { destroy?: boolean; detailedExitCode?: boolean } = {},
 ): Promise<SavedPlan & { exitCode: number }> {
   progress.phase('plan');
-  const { exitCode } = await workdir.run(
-    'plan',
-    [
-      '-json',
-      LOCK,
-      `-out=${PLAN_FILE}`,
-      ...(options.destroy ? ['-destroy'] : []),
-      ...(options.detailedExitCode ? ['-detailed-exitcode'] : []),
-    ],
-    {
-      onLine: progress.onLine,
-      signal: progress.signal,
-      ...(options.detailedExitCode ? { okExitCodes: [0, 2] } : {}),
-    },
-  );
+  const { exitCode } = await workdir
+    .run(
+      'plan',
+      [
+        '-json',
+        LOCK,
+        `-out=${PLAN_FILE}`,
+        ...(options.destroy ? ['-destroy'] : []),
+        ...(options.detailedExitCode ? ['-detailed-exitcode'] : []),
+      ],
+      {
+        onLine: progress.onLine,
+        signal: progress.signal,
+        ...(options.detailedExitCode ? { okExitCodes: [0, 2] } : {}),
+      },
+    )
+    .catch(async (error: unknown) => {
+      // Plan errors mix configuration mistakes (never fixed by a retry) with provider and backend
+      // trouble (maybe fixed by one); `validate` tells the first kind apart, and its failure wins.
+      if (error instanceof TofuFailed) await workdir.run('validate', [], { signal: progress.signal });
+      throw error;
+    });
   return { ...(await showPlan(workdir, progress)), exitCode };
 }
 
@@ -92,14 +100,19 @@ async function applySaved(
       signal: progress.signal,
     });
   } catch (error) {
-    const logRef = await storeLog(deps, progress);
-    throw toActivityFailure(error, { logRef });
+    // The log helps whoever investigates the failure, but must never mask it.
+    const logRef = await storeLog(deps, progress).catch(() => undefined);
+    throw toActivityFailure(error, logRef ? { logRef } : undefined);
   }
   return { logRef: await storeLog(deps, progress) };
 }
 
 function storeLog(deps: ActivityDeps, progress: ProgressReporter): Promise<string> {
-  return putArtifact(deps.db, { kind: 'tofu-log', content: progress.log(), mediaType: 'text/plain' });
+  return storeArtifact(deps, { kind: 'tofu-log', content: progress.log(), mediaType: 'text/plain' });
+}
+
+function storeArtifact(deps: ActivityDeps, artifact: ArtifactInput): Promise<string> {
+  return putArtifact(deps.db, artifact, { maxBytes: maxArtifactBytes(deps.env) });
 }
 
 /** Runs `work` with a progress reporter, turning errors into the activity's typed failures. */
@@ -132,12 +145,12 @@ export function createTerraformActivities(deps: ActivityDeps) {
       return tracked((progress) =>
         workdir(ws, progress, async (w) => {
           const { planJson, planJsonText } = await makePlan(w, progress, { destroy: input.destroy === true });
-          const planRef = await putArtifact(deps.db, {
+          const planRef = await storeArtifact(deps, {
             kind: 'plan',
             content: await readFile(path.join(w.dir, PLAN_FILE)),
             mediaType: 'application/octet-stream',
           });
-          const planJsonRef = await putArtifact(deps.db, {
+          const planJsonRef = await storeArtifact(deps, {
             kind: 'plan-json',
             content: planJsonText,
             mediaType: 'application/json',
@@ -207,7 +220,7 @@ export function createTerraformActivities(deps: ActivityDeps) {
           const { planJson, planJsonText, exitCode } = await makePlan(w, progress, {
             detailedExitCode: true,
           });
-          const planJsonRef = await putArtifact(deps.db, {
+          const planJsonRef = await storeArtifact(deps, {
             kind: 'plan-json',
             content: planJsonText,
             mediaType: 'application/json',

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.js';
-import { putArtifact } from '../../lib/artifacts/store.js';
+import { maxArtifactBytes, putArtifact } from '../../lib/artifacts/store.js';
 import { saveWorkspace, workspaceIdFor } from '../../lib/artifacts/workspaces.js';
 import { getBlueprint } from '../../lib/blueprints/repository.js';
 import { ToolMissing } from '../../lib/errors.js';
@@ -60,11 +60,11 @@ export async function prepareWorkspace(
       }
       throw error;
     }
-    const configRef = await putArtifact(deps.db, {
-      kind: 'config',
-      content: canonicalJson(synthesis.files),
-      mediaType: 'application/json',
-    });
+    const configRef = await putArtifact(
+      deps.db,
+      { kind: 'config', content: canonicalJson(synthesis.files), mediaType: 'application/json' },
+      { maxBytes: maxArtifactBytes(deps.env) },
+    );
     const workspace: PreparedWorkspace = {
       workspaceId: workspaceIdFor(input.deploymentId, stack, input.environment),
       configRef,

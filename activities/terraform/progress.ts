@@ -10,13 +10,13 @@ export const HEARTBEAT_INTERVAL_MS = 2_000;
 
 export interface ProgressReporter {
   /** Switches the reported phase (init, plan, apply...). */
-  phase(phase: TerraformProgress['phase']): void;
+  phase: (phase: TerraformProgress['phase']) => void;
   /** Feeds one stdout line of tofu (JSON UI or text). */
-  onLine(line: string): void;
+  onLine: (line: string) => void;
   /** Tofu's messages so far, one per line: the activity's log. */
-  log(): string;
+  log: () => string;
   readonly signal: AbortSignal;
-  stop(): void;
+  stop: () => void;
 }
 
 /** Reports a running tofu command through activity heartbeats (`TerraformProgress` details). */

@@ -53,7 +53,10 @@ export function createAccessRecheckActivities(deps: ActivityDeps) {
   const ttlMs = options.ttlSeconds * 1000;
 
   /** The API's zero-trust decision for `subject` on this run (its approve guard records one). */
-  async function recorded(subject: string, workflowId: string | undefined): Promise<PartyDecision | undefined> {
+  async function recorded(
+    subject: string,
+    workflowId: string | undefined,
+  ): Promise<PartyDecision | undefined> {
     if (workflowId === undefined) return undefined;
     const { rows } = await deps.db.query<{ action: string; at: Date; reason: string | null }>(
       `SELECT action, at, reason FROM audit_log WHERE actor = $1 AND workflow_id = $2
@@ -109,7 +112,12 @@ export function createAccessRecheckActivities(deps: ActivityDeps) {
             reason: decision.reasons.join('; '),
             ...(origin.workflowId !== undefined ? { workflowId: origin.workflowId } : {}),
             ...(origin.runId !== undefined ? { runId: origin.runId } : {}),
-            details: { action: input.action, role: party.role, score: decision.score, scores: decision.scores },
+            details: {
+              action: input.action,
+              role: party.role,
+              score: decision.score,
+              scores: decision.scores,
+            },
             dedupeKey: `${origin.key}/${party.role}/${party.subject}`,
           });
           results.push({ ...base, ...pick(decision), source: 'recomputed' });
@@ -117,7 +125,11 @@ export function createAccessRecheckActivities(deps: ActivityDeps) {
         }
         const found = await recorded(party.subject, origin.workflowId);
         if (found) {
-          results.push({ ...found, ...base, decision: fresh(found.decidedAt, now) ? found.decision : 'DENY' });
+          results.push({
+            ...found,
+            ...base,
+            decision: fresh(found.decidedAt, now) ? found.decision : 'DENY',
+          });
           continue;
         }
         const decidedAt = party.decidedAt ?? new Date(0).toISOString();

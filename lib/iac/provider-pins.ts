@@ -1,3 +1,4 @@
+import { isBuiltinProvider } from '../blueprints/provider-families.js';
 import { PINNED_PROVIDERS, requiredProviders } from '../tofu-tools.js';
 import type { RequiredProvider } from './terraform-json.js';
 
@@ -18,8 +19,13 @@ export function isMirrored(provider: string): boolean {
   return PINNED_PROVIDERS.some((p) => p.type === provider);
 }
 
-/** The exact `required_providers` entry for a provider local name (e.g. `postgresql`, `aws`). */
+/** The exact `required_providers` entry for a provider local name (e.g. `dharma`, `aws`). */
 export function providerRequirement(provider: string): RequiredProvider {
+  if (isBuiltinProvider(provider)) {
+    throw new Error(
+      `provider ${provider} is built into tofu/terraform: it takes no required_providers entry`,
+    );
+  }
   const cloud = CLOUD_PROVIDERS[provider];
   if (cloud) return cloud;
   const mirrored = requiredProviders([provider])[provider];

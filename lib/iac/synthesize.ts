@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
 import { DharmaError } from '../errors.js';
-import { providerOfType } from '../blueprints/provider-families.js';
+import { isBuiltinProvider, providerOfType } from '../blueprints/provider-families.js';
 import type { Blueprint, BlueprintResource } from '../blueprints/schema.js';
 import { providerRequirement } from './provider-pins.js';
 import { renderJson, ResourceRef, TerraformConfig, type Arguments } from './terraform-json.js';
@@ -104,10 +104,14 @@ export function synthesize(blueprint: Blueprint, options: SynthesisOptions): Syn
   const schemaName = options.backend.schemaName ?? stateSchemaName(stack, environment);
   const config = new TerraformConfig().backend('pg', { schema_name: schemaName });
 
-  const providers = new Set([
-    ...blueprint.resources.map((r) => providerOfType(r.type)),
-    ...Object.keys(blueprint.providerConfig ?? {}),
-  ]);
+  const providers = new Set(
+    [
+      ...blueprint.resources.map((r) => providerOfType(r.type)),
+      ...Object.keys(blueprint.providerConfig ?? {}),
+    ]
+      // terraform_data needs no provider block: it is built into tofu and terraform.
+      .filter((provider) => !isBuiltinProvider(provider)),
+  );
   const region = override?.region ?? blueprint.region;
   for (const provider of [...providers].sort()) {
     config.requireProvider(provider, providerRequirement(provider));

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/common';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/common';
 
 /**
  * Timeouts and retries of the terraform pool's activities, by kind. Pure data: workflows import it
@@ -9,6 +9,15 @@ import type { ActivityOptions } from '@temporalio/common';
  * heartbeatTimeout, hence a short one). Only failures classified transient (state lock held, backend
  * unreachable) are retried; the rest are non-retryable ApplicationFailures.
  */
+/**
+ * A cancelled workflow waits until tofu has actually stopped (SIGINT, state written, lock released)
+ * before its compensation runs; otherwise a destroy would race the interrupted apply for the state lock.
+ */
+const RUNS_TOFU = {
+  heartbeatTimeout: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+} as const;
+
 const TRANSIENT_RETRY = {
   initialInterval: '2s',
   backoffCoefficient: 2,
@@ -18,12 +27,12 @@ const TRANSIENT_RETRY = {
 
 export const TERRAFORM_ACTIVITY_OPTIONS = {
   prepare: { startToCloseTimeout: '2m', retry: TRANSIENT_RETRY },
-  plan: { startToCloseTimeout: '30m', heartbeatTimeout: '10s', retry: TRANSIENT_RETRY },
+  plan: { startToCloseTimeout: '30m', ...RUNS_TOFU, retry: TRANSIENT_RETRY },
   // An apply interrupted half-way leaves its saved plan stale, so a retry after real changes fails
   // fast with StalePlan instead of applying anything twice.
-  apply: { startToCloseTimeout: '2h', heartbeatTimeout: '10s', retry: TRANSIENT_RETRY },
-  destroy: { startToCloseTimeout: '2h', heartbeatTimeout: '10s', retry: TRANSIENT_RETRY },
-  drift: { startToCloseTimeout: '30m', heartbeatTimeout: '10s', retry: TRANSIENT_RETRY },
+  apply: { startToCloseTimeout: '2h', ...RUNS_TOFU, retry: TRANSIENT_RETRY },
+  destroy: { startToCloseTimeout: '2h', ...RUNS_TOFU, retry: TRANSIENT_RETRY },
+  drift: { startToCloseTimeout: '30m', ...RUNS_TOFU, retry: TRANSIENT_RETRY },
   cleanup: { startToCloseTimeout: '1m', retry: TRANSIENT_RETRY },
 } as const satisfies Record<string, ActivityOptions>;
 

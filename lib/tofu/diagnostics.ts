@@ -30,7 +30,7 @@ export function parseJsonUiLine(line: string): JsonUiMessage | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(line);
-    return value !== null && typeof value === 'object' ? (value as JsonUiMessage) : undefined;
+    return value !== null && typeof value === 'object' ? value : undefined;
   } catch {
     return undefined;
   }
@@ -60,6 +60,17 @@ export function diagnosticsFromJson(lines: readonly string[]): TofuDiagnostic[] 
   return found;
 }
 
+/**
+ * The detail without the quoted source: `on main.tf.json line 1, in resource.x:` stays (it says where),
+ * the numbered source lines and their underline markers go (a JSON config is one long line).
+ */
+function withoutSnippet(detail: string): string {
+  return detail
+    .split('\n')
+    .filter((line) => !/^\s*\d+: /.test(line) && !/^\s*[│├╵~^|]+\s*$/.test(line))
+    .join('\n');
+}
+
 /** Diagnostics from human-readable output (`-no-color`): blocks starting `Error: ` or `Warning: `. */
 export function diagnosticsFromText(text: string): TofuDiagnostic[] {
   const found: TofuDiagnostic[] = [];
@@ -70,7 +81,7 @@ export function diagnosticsFromText(text: string): TofuDiagnostic[] {
     found.push({
       severity: match[1] === 'Error' ? 'error' : 'warning',
       summary: tidy(match[2] ?? ''),
-      detail: tidy(match[3] ?? ''),
+      detail: tidy(withoutSnippet(match[3] ?? '')),
     });
   }
   return found;

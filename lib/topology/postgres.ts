@@ -1,10 +1,5 @@
 import type pg from 'pg';
-import {
-  connectedEdges,
-  type StackTopology,
-  type TopologySnapshot,
-  type TopologyStore,
-} from './store.js';
+import { connectedEdges, type StackTopology, type TopologyStore } from './store.js';
 
 /** The topology in PostgreSQL (tables topology_nodes and topology_edges, migration 0050). */
 export function createPostgresTopologyStore(db: pg.Pool): TopologyStore {

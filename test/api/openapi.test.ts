@@ -11,6 +11,19 @@ const EXPECTED = [
   ['post', '/v1/runs/{id}/approvals'],
   ['post', '/v1/runs/{id}/cancel'],
   ['get', '/v1/audit'],
+  ['get', '/v1/blueprints'],
+  ['post', '/v1/blueprints'],
+  ['get', '/v1/blueprints/{id}'],
+  ['put', '/v1/blueprints/{id}'],
+  ['delete', '/v1/blueprints/{id}'],
+  ['post', '/v1/blueprints/{id}/clone'],
+  ['get', '/v1/blueprints/{id}/versions'],
+  ['post', '/v1/blueprints/import'],
+  ['get', '/v1/blueprints/{id}/export'],
+  ['post', '/v1/deployments'],
+  ['get', '/v1/deployments/{id}'],
+  ['get', '/v1/deployments/{id}/plan'],
+  ['post', '/v1/deployments/{id}/rollback'],
   ['get', '/healthz'],
   ['get', '/readyz'],
   ['get', '/metrics'],
@@ -70,7 +83,10 @@ describe('OpenAPI', () => {
       }
       if (method === 'post') {
         assert.ok(op.requestBody, `${method} ${route} documents its body`);
-        assert.ok(op.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'));
+        assert.ok(
+          op.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'),
+          `${method} ${route} documents the Idempotency-Key header`,
+        );
       }
     }
     assert.deepEqual(danglingRefs(doc), []);

@@ -16,12 +16,16 @@ function blueprint(name = `bp-${Date.now().toString(36)}-${serial++}`) {
     name,
     provider: 'local',
     region: 'local',
-    metadata: { description: 'two random resources', tags: ['test'] },
+    metadata: { description: 'a random string and a marker', tags: ['test'] },
     resources: [
-      { type: 'random_pet', name: 'pet', properties: { length: 2 } },
-      { type: 'null_resource', name: 'marker', properties: { triggers: { pet: '${random_pet.pet.id}' } } },
+      { type: 'dharma_random_string', name: 'pet', properties: { length: 8 } },
+      {
+        type: 'terraform_data',
+        name: 'marker',
+        properties: { triggers_replace: { pet: '${dharma_random_string.pet.id}' } },
+      },
     ],
-    outputs: { pet: { value: '${random_pet.pet.id}' } },
+    outputs: { pet: { value: '${dharma_random_string.pet.id}' } },
   };
 }
 
@@ -58,7 +62,7 @@ describe('POST /v1/blueprints', () => {
 
   it('answers 400 naming the field of a semantic problem', async () => {
     const doc = blueprint();
-    doc.resources.push({ type: 'random_id', name: 'id', properties: {}, dependsOn: ['db'] } as never);
+    doc.resources.push({ type: 'time_static', name: 'id', properties: {}, dependsOn: ['db'] } as never);
     const res = await call('POST', '/v1/blueprints', doc);
     assert.equal(res.statusCode, 400);
     const [problem] = res.json().details;
@@ -211,7 +215,7 @@ describe('import and export', () => {
       method: 'POST',
       url: '/v1/blueprints/import',
       headers: { ...bearer(operator), 'content-type': 'application/yaml' },
-      payload: 'name: broken\nresources:\n  - type: random_pet\n   name: x\n',
+      payload: 'name: broken\nresources:\n  - type: dharma_file\n   name: x\n',
     });
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().error, 'blueprint_syntax_error');

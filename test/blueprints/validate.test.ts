@@ -17,15 +17,19 @@ function valid(): Record<string, unknown> {
     region: 'local',
     variables: { tenant: { type: 'string', default: 'acme' } },
     resources: [
-      { type: 'postgresql_role', name: 'owner', properties: { name: '${var.tenant}_owner', login: true } },
       {
-        type: 'postgresql_database',
+        type: 'dharma_postgresql_role',
+        name: 'owner',
+        properties: { name: '${var.tenant}_owner', login: true },
+      },
+      {
+        type: 'dharma_postgresql_database',
         name: 'db',
-        properties: { name: '${var.tenant}', owner: '${postgresql_role.owner.name}' },
+        properties: { name: '${var.tenant}', owner: '${dharma_postgresql_role.owner.name}' },
         dependsOn: ['owner'],
       },
     ],
-    outputs: { database: { value: '${postgresql_database.db.name}' } },
+    outputs: { database: { value: '${dharma_postgresql_database.db.name}' } },
   };
 }
 
@@ -70,9 +74,14 @@ const BAD: [string, unknown, RegExp][] = [
     /^resources\[\d\]\.dependsOn\[0\]: dependency cycle (owner → db → owner|db → owner → db)$/,
   ],
   [
+    'a type of an upstream provider the mirror does not carry',
+    change((d) => (d.resources[0]!.type = 'postgresql_role')),
+    /^resources\[0\]\.type: "postgresql_role" is not allowed: expected dharma_\*/,
+  ],
+  [
     'a resource type of another provider family',
     change((d) => (d.resources[0]!.type = 'aws_s3_bucket')),
-    /^resources\[0\]\.type: "aws_s3_bucket" is not allowed: expected postgresql_\*, random_\*/,
+    /^resources\[0\]\.type: "aws_s3_bucket" is not allowed: expected dharma_\*, time_\*, terraform_\* for provider local$/,
   ],
   [
     'a reference to an undeclared variable',
@@ -81,8 +90,8 @@ const BAD: [string, unknown, RegExp][] = [
   ],
   [
     'a reference to a missing resource',
-    change((d) => (d.outputs = { x: { value: '${postgresql_role.admin.name}' } })),
-    /^outputs\.x\.value: reference to unknown resource "postgresql_role.admin"$/,
+    change((d) => (d.outputs = { x: { value: '${dharma_postgresql_role.admin.name}' } })),
+    /^outputs\.x\.value: reference to unknown resource "dharma_postgresql_role.admin"$/,
   ],
   [
     'an http health check without url',
@@ -139,7 +148,7 @@ describe('blueprint validation', () => {
         assert.ok(error instanceof BlueprintInvalid);
         assert.deepEqual(
           error.problems.map((p) => p.pointer),
-          // The retyped role no longer answers to postgresql_role.owner, which the database references.
+          // The retyped role no longer answers to dharma_postgresql_role.owner, which the database references.
           ['/resources/1/dependsOn/0', '/resources/0/type', '/resources/1/properties/owner'],
         );
         assert.match(error.message, /resources\[1\]\.dependsOn\[0\]: unknown resource "cache"/);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { completeBlueprint } from '../../lib/blueprints/document.js';
 import { readBlueprintFile, starterBlueprintPath } from '../../lib/blueprints/format.js';
 import type { Blueprint } from '../../lib/blueprints/schema.js';
@@ -23,6 +24,12 @@ import { freshDatabase } from '../db/fresh-database.js';
 import { testServices } from '../harness/services.js';
 
 const exec = promisify(execFile);
+
+// Module level, before any describe: suites registered before a top-level await would start (and
+// end) without those declared after it. The fresh database is dropped by an after() of the file.
+const services = await testServices();
+const adminUrl = new URL(services.databaseUrl);
+const { url: databaseUrl, db } = await freshDatabase(services, { migrated: false });
 
 async function starter(name: string): Promise<Blueprint> {
   const input = await readBlueprintFile(starterBlueprintPath(name));
@@ -51,22 +58,27 @@ function reversedKeys(value: unknown): unknown {
 
 describe('Terraform JSON builder', () => {
   it('renders blocks with references, depends_on and sorted keys', () => {
-    const config = new TerraformConfig().requireProvider('random', {
-      source: 'hashicorp/random',
-      version: '3.9.0',
+    const config = new TerraformConfig().requireProvider('dharma', {
+      source: 'dharma/dharma',
+      version: '0.1.0',
     });
-    const words = config.variable('words', { type: 'number', default: 2 });
-    const pet = config.resource('random_pet', 'name', { length: words });
-    config.resource('null_resource', 'marker', { triggers: { pet: pet.attr('id') } }, { dependsOn: [pet] });
-    config.output('pet', { value: pet.attr('id') });
+    const length = config.variable('length', { type: 'number', default: 8 });
+    const name = config.resource('dharma_random_string', 'name', { length });
+    config.resource(
+      'terraform_data',
+      'marker',
+      { triggers_replace: { name: name.attr('id') } },
+      { dependsOn: [name] },
+    );
+    config.output('name', { value: name.attr('result'), sensitive: true });
     const doc = JSON.parse(config.render()) as TerraformJson;
-    assert.deepEqual(doc.resource?.null_resource?.marker, {
-      depends_on: ['random_pet.name'],
-      triggers: { pet: '${random_pet.name.id}' },
+    assert.deepEqual(doc.resource?.terraform_data?.marker, {
+      depends_on: ['dharma_random_string.name'],
+      triggers_replace: { name: '${dharma_random_string.name.id}' },
     });
-    assert.equal(doc.resource?.random_pet?.name?.length, '${var.words}');
+    assert.equal(doc.resource?.dharma_random_string?.name?.length, '${var.length}');
     assert.deepEqual(Object.keys(doc), ['output', 'resource', 'terraform', 'variable']);
-    assert.throws(() => config.resource('random_pet', 'name', {}), DuplicateBlock);
+    assert.throws(() => config.resource('dharma_random_string', 'name', {}), DuplicateBlock);
   });
 });
 
@@ -88,8 +100,7 @@ describe('synthesize', () => {
     const main = mainOf(s.files);
     const pin = (type: string) => PINNED_PROVIDERS.find((p) => p.type === type)!;
     assert.deepEqual(main.terraform.required_providers, {
-      postgresql: { source: 'cyrilgdn/postgresql', version: pin('postgresql').version },
-      random: { source: 'hashicorp/random', version: pin('random').version },
+      dharma: { source: 'dharma/dharma', version: pin('dharma').version },
     });
     assert.deepEqual(main.terraform.backend, { pg: { schema_name: 'tfstate_tenant_database_staging' } });
     assert.equal(s.schemaName, 'tfstate_tenant_database_staging');
@@ -97,6 +108,12 @@ describe('synthesize', () => {
     assert.doesNotMatch(s.files[MAIN_FILE]!, /secret/, 'the backend password is never written to a file');
     const other = synthesize(bp, { environment: 'staging', stack: 'tenant-b', backend: {} });
     assert.equal(other.schemaName, 'tfstate_tenant_b_staging');
+  });
+
+  it('requires no provider for the built-in terraform_data', async () => {
+    const main = mainOf(synthesize(await starter('random-pet'), { environment: 'dev', backend: {} }).files);
+    assert.ok(main.resource?.terraform_data?.marker);
+    assert.deepEqual(Object.keys(main.terraform.required_providers), ['dharma', 'time']);
   });
 
   it('applies environment overrides to variables and resource properties', async () => {
@@ -141,11 +158,6 @@ describe('synthesize', () => {
   });
 });
 
-// Module level, not in a hook: the fresh database is dropped by an after() of the file.
-const services = await testServices();
-const adminUrl = new URL(services.databaseUrl);
-const { url: databaseUrl, db } = await freshDatabase(services, { migrated: false });
-
 describe('synthesized starter blueprints under OpenTofu, state in PostgreSQL', () => {
   const dirs: string[] = [];
   after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -177,25 +189,79 @@ describe('synthesized starter blueprints under OpenTofu, state in PostgreSQL', (
     return { dir, s };
   }
 
-  it('tenant-database: init from the mirror, validate, and plan against the local PostgreSQL', async () => {
+  it('tenant-database: apply creates the database and roles in the local PostgreSQL, destroy removes them', async () => {
+    const tenant = `t${Date.now().toString(36)}`;
+    const names = {
+      database: `${tenant}_test`,
+      owner: `${tenant}_test_owner`,
+      reader: `${tenant}_test_reader`,
+    };
     const { dir, s } = await prepare('tenant-database', 'test', {
-      tenant: `t${Date.now().toString(36)}`,
+      tenant,
       pg_host: adminUrl.hostname,
       pg_port: Number(adminUrl.port),
       pg_username: decodeURIComponent(adminUrl.username),
+      pg_maintenance_database: adminUrl.pathname.slice(1),
     });
     const env = { ...s.env, TF_VAR_pg_password: decodeURIComponent(adminUrl.password) };
-    await tofu(dir, env, 'plan', '-input=false', '-out=tfplan');
-    const plan = JSON.parse(await tofu(dir, env, 'show', '-json', 'tfplan')) as {
-      resource_changes: { address: string; change: { actions: string[] } }[];
-    };
-    assert.deepEqual(plan.resource_changes.map((rc) => rc.address).sort(), [
-      'postgresql_database.db',
-      'postgresql_grant.reader_connect',
-      'postgresql_role.owner',
-      'postgresql_role.reader',
-      'random_password.owner_password',
-    ]);
+    try {
+      await tofu(dir, env, 'plan', '-input=false', '-out=tfplan');
+      const plan = JSON.parse(await tofu(dir, env, 'show', '-json', 'tfplan')) as {
+        resource_changes: { address: string; change: { actions: string[] } }[];
+      };
+      assert.deepEqual(plan.resource_changes.map((rc) => rc.address).sort(), [
+        'dharma_postgresql_database.db',
+        'dharma_postgresql_grant.reader_connect',
+        'dharma_postgresql_grant.reader_usage',
+        'dharma_postgresql_role.owner',
+        'dharma_postgresql_role.reader',
+        'dharma_random_string.owner_password',
+      ]);
+      await tofu(dir, env, 'apply', '-input=false', 'tfplan');
+      const { rows } = await db.query<{ owner: string; limit: number; connect: boolean }>(
+        `SELECT pg_get_userbyid(datdba) AS owner, datconnlimit AS limit,
+                has_database_privilege($2, datname, 'CONNECT') AS connect
+         FROM pg_database WHERE datname = $1`,
+        [names.database, names.reader],
+      );
+      assert.deepEqual(rows, [{ owner: names.owner, limit: 20, connect: true }]);
+
+      const outputs = JSON.parse(await tofu(dir, env, 'output', '-json')) as Record<
+        string,
+        { value: string }
+      >;
+      assert.equal(outputs.database?.value, names.database);
+      const asOwner = new URL(adminUrl);
+      asOwner.username = names.owner;
+      asOwner.password = outputs.owner_password!.value;
+      asOwner.pathname = `/${names.database}`;
+      const owner = new pg.Client({ connectionString: asOwner.toString() });
+      await owner.connect();
+      try {
+        const reader = await owner.query<{ usage: boolean }>(
+          `SELECT has_schema_privilege($1, 'public', 'USAGE') AS usage`,
+          [names.reader],
+        );
+        assert.deepEqual(
+          reader.rows,
+          [{ usage: true }],
+          'the reader may use the public schema of its database',
+        );
+      } finally {
+        await owner.end();
+      }
+
+      await tofu(dir, env, 'destroy', '-auto-approve', '-input=false');
+      const left = await db.query(
+        `SELECT datname AS name FROM pg_database WHERE datname = $1
+         UNION ALL SELECT rolname FROM pg_roles WHERE rolname = ANY($2)`,
+        [names.database, [names.owner, names.reader]],
+      );
+      assert.deepEqual(left.rows, [], 'the database and both roles are gone');
+    } finally {
+      await db.query(`DROP DATABASE IF EXISTS "${names.database}" WITH (FORCE)`);
+      await db.query(`DROP ROLE IF EXISTS "${names.owner}", "${names.reader}"`);
+    }
   });
 
   it('random-pet and scratch-files: plan, apply and destroy with state rows in their own pg schemas', async () => {

@@ -42,10 +42,11 @@ describe('tool locations', () => {
   });
 
   it('pins required_providers to the mirrored versions and rejects providers the mirror lacks', () => {
-    assert.deepEqual(requiredProviders(['random', 'postgresql']), {
-      random: { source: 'hashicorp/random', version: '3.9.0' },
-      postgresql: { source: 'cyrilgdn/postgresql', version: '1.26.0' },
+    assert.deepEqual(requiredProviders(['dharma', 'time']), {
+      dharma: { source: 'dharma/dharma', version: '0.1.0' },
+      time: { source: 'hashicorp/time', version: '0.14.2' },
     });
-    assert.throws(() => requiredProviders(['aws']), /provider aws .*random, null, local, time, postgresql/);
+    assert.throws(() => requiredProviders(['aws']), /provider aws .*dharma, time/);
+    assert.throws(() => requiredProviders(['postgresql']), /provider postgresql .*dharma, time/);
   });
 });

@@ -13,10 +13,10 @@ func TestIdentDoublesQuotes(t *testing.T) {
 
 func TestLiteralEscapesQuotesAndBackslashes(t *testing.T) {
 	cases := map[string]string{
-		"plain":   "'plain'",
-		"it's":    "'it''s'",
-		`a\b'c`:   `E'a\\b''c'`,
-		"":        "''",
+		"plain": "'plain'",
+		"it's":  "'it''s'",
+		`a\b'c`: `E'a\\b''c'`,
+		"":      "''",
 	}
 	for in, want := range cases {
 		if got := Literal(in); got != want {

@@ -18,7 +18,7 @@ func Ident(name string) string {
 }
 
 // Literal quotes a string as an SQL literal whatever standard_conforming_strings is: a value with
-// backslashes uses the E'' form with them doubled.
+// backslashes uses the E” form with them doubled.
 func Literal(value string) string {
 	quoted := "'" + strings.ReplaceAll(value, "'", "''") + "'"
 	if strings.Contains(value, `\`) {

@@ -44,7 +44,7 @@ func newClient(m *postgresModel) *Client {
 		switch {
 		case s.value.IsUnknown():
 			c.unknown = append(c.unknown, attr)
-		case !s.value.IsNull():
+		case !s.value.IsNull() && s.value.ValueString() != "":
 			c.settings[s.keyword] = s.value.ValueString()
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dharma-platform/terraform-provider-dharma/internal/pgsql"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -100,9 +101,7 @@ func (r *databaseResource) Create(ctx context.Context, req resource.CreateReques
 }
 
 // readInto refreshes m from the server; false when the database does not exist.
-func (r *databaseResource) readInto(ctx context.Context, conn *pgx.Conn, m *databaseModel, diags interface {
-	AddError(string, string)
-}) bool {
+func (r *databaseResource) readInto(ctx context.Context, conn *pgx.Conn, m *databaseModel, diags *diag.Diagnostics) bool {
 	name := m.ID.ValueString()
 	var owner, encoding string
 	var limit int64
@@ -112,7 +111,7 @@ func (r *databaseResource) readInto(ctx context.Context, conn *pgx.Conn, m *data
 		return false
 	}
 	if err != nil {
-		diags.AddError(fmt.Sprintf("Cannot read database %q", name), err.Error())
+		sqlError(diags, fmt.Sprintf("Cannot read database %q", name), err)
 		return true
 	}
 	m.Name = types.StringValue(name)

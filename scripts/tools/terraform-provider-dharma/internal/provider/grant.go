@@ -94,7 +94,9 @@ func (r *grantResource) ValidateConfig(ctx context.Context, req resource.Validat
 	}
 }
 
-func (m grantModel) objectType() pgsql.ObjectType { return pgsql.ObjectType(m.ObjectType.ValueString()) }
+func (m grantModel) objectType() pgsql.ObjectType {
+	return pgsql.ObjectType(m.ObjectType.ValueString())
+}
 
 // canonical is the model's privilege set with ALL expanded; nil with a diagnostic when invalid.
 func (m grantModel) canonical(ctx context.Context, diags *diag.Diagnostics) []string {

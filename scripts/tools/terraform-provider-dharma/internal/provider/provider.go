@@ -5,14 +5,14 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 )
 
 type dharmaProvider struct {
@@ -49,7 +49,7 @@ func (p *dharmaProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			"postgres": schema.SingleNestedBlock{
 				Description: "The PostgreSQL server the dharma_postgresql_* resources manage. Every argument " +
 					"falls back to its libpq environment variable (PGHOST, PGPORT, PGUSER, PGPASSWORD, " +
-					"PGDATABASE, PGSSLMODE), so secrets need not be written in configuration files.",
+					"PGDATABASE, PGSSLMODE) when unset or empty, so secrets need not be written in configuration files.",
 				Attributes: map[string]schema.Attribute{
 					"host": schema.StringAttribute{Optional: true, Description: "Server host or socket directory (PGHOST)."},
 					"port": schema.Int64Attribute{

@@ -101,4 +101,5 @@ func (r *randomStringResource) Update(ctx context.Context, req resource.UpdateRe
 }
 
 // Delete has nothing to remove besides the state entry the framework drops.
-func (r *randomStringResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+func (r *randomStringResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}

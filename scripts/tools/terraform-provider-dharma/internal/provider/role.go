@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dharma-platform/terraform-provider-dharma/internal/pgsql"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 type roleResource struct{ pgResource }
@@ -37,7 +39,9 @@ func (r *roleResource) Metadata(_ context.Context, req resource.MetadataRequest,
 
 func (r *roleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		Description: "A PostgreSQL role (CREATE/ALTER/DROP ROLE). Import with the role name.",
+		Description: "A PostgreSQL role (CREATE/ALTER/DROP ROLE). Destroying it first reassigns what it owns " +
+			"to the provider's user and revokes its privileges, in every database (REASSIGN OWNED, DROP OWNED). " +
+			"Import with the role name.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true, Description: "The role name.",
@@ -166,15 +170,71 @@ func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	conn := r.connect(ctx, "", &resp.Diagnostics)
-	if conn == nil {
+	name := state.ID.ValueString()
+	// A database being dropped in parallel (tofu destroys independent resources concurrently) can
+	// still hold the role's objects for a moment, or end our session: try again briefly.
+	for attempt := 1; ; attempt++ {
+		err := r.releaseAndDrop(ctx, name)
+		if err == nil {
+			return
+		}
+		var pgErr *pgconn.PgError
+		if attempt < 5 && errors.As(err, &pgErr) && retryDropCodes[pgErr.Code] {
+			time.Sleep(time.Duration(attempt) * 300 * time.Millisecond)
+			continue
+		}
+		sqlError(&resp.Diagnostics, fmt.Sprintf("Cannot drop role %q", name), err)
 		return
 	}
-	defer conn.Close(ctx)
-	name := state.ID.ValueString()
-	if _, err := conn.Exec(ctx, "DROP ROLE IF EXISTS "+pgsql.Ident(name)); err != nil {
-		sqlError(&resp.Diagnostics, fmt.Sprintf("Cannot drop role %q", name), err)
+}
+
+// retryDropCodes: objects still depend on the role, a database vanished, our session was ended.
+var retryDropCodes = map[string]bool{"2BP01": true, "3D000": true, "57P01": true}
+
+// releaseAndDrop hands what the role owns to the provider's user and revokes its privileges in every
+// database where it has any (REASSIGN OWNED / DROP OWNED act on the current database only), then
+// drops it: objects the role created keep their data, and none blocks the drop.
+func (r *roleResource) releaseAndDrop(ctx context.Context, name string) error {
+	conn, err := r.client.Connect(ctx, "")
+	if err != nil {
+		return err
 	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	rows, err := conn.Query(ctx, `SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid
+		WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+		AND d.datallowconn AND d.datname <> current_database()`, name)
+	if err != nil {
+		return err
+	}
+	databases, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	release := "REASSIGN OWNED BY " + pgsql.Ident(name) + " TO CURRENT_USER; DROP OWNED BY " + pgsql.Ident(name)
+	if _, err := conn.Exec(ctx, release); err != nil {
+		return err
+	}
+	for _, database := range databases {
+		other, err := r.client.Connect(ctx, database)
+		if err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+				continue // dropped meanwhile, with everything the role owned in it
+			}
+			return err
+		}
+		_, err = other.Exec(ctx, release)
+		other.Close(ctx)
+		if err != nil {
+			return err
+		}
+	}
+	_, err = conn.Exec(ctx, "DROP ROLE IF EXISTS "+pgsql.Ident(name))
+	return err
 }
 
 func (r *roleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

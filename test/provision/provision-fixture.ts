@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type pg from 'pg';
+import type { ActivityDeps } from '../../activities/deps.js';
+import { createBlueprint } from '../../lib/blueprints/repository.js';
+import type { BlueprintInput } from '../../lib/blueprints/schema.js';
+import { createLogger } from '../../lib/logger.js';
+import { POOLS, taskQueueFor } from '../../lib/pools.js';
+import { activitiesForPool } from '../../workers/activities-for-pool.js';
+import {
+  deploymentWorkflowId,
+  type ProvisionInput,
+  type ProvisionSettings,
+} from '../../workflows/provision/contract.js';
+import type { provision } from '../../workflows/provision/workflow.js';
+import { freshDatabase } from '../db/fresh-database.js';
+import { testServices, type TestServices } from '../harness/services.js';
+import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
+
+export interface ProvisionFixture {
+  services: TestServices;
+  client: Client;
+  db: pg.Pool;
+  databaseUrl: string;
+  prefix: string;
+  settings: ProvisionSettings;
+  blueprint(input: Omit<BlueprintInput, 'name'> & { name?: string }): Promise<string>;
+  start(
+    input: Omit<ProvisionInput, 'settings' | 'requester'> & { requester?: string },
+  ): Promise<WorkflowHandle<typeof provision>>;
+}
+
+/**
+ * A fresh database and one real worker per pool (the production activity factories, real tofu against
+ * the local provider mirror, state in the fresh database), on a task queue prefix of their own.
+ */
+export async function provisionFixture(): Promise<ProvisionFixture> {
+  const services = await testServices();
+  const client = await testClient(services);
+  const { db, url } = await freshDatabase(services);
+  const prefix = uniquePrefix('prov');
+  const logger = createLogger('provision-test', {});
+  logger.level = 'warn';
+  const deps: ActivityDeps = { db, temporal: client, logger, env: { DATABASE_URL: url } };
+  for (const pool of POOLS) {
+    await startTestWorker(services, {
+      taskQueue: taskQueueFor(pool, prefix),
+      workflows: pool === 'orchestration',
+      activities: activitiesForPool(pool, deps),
+    });
+  }
+  const settings: ProvisionSettings = { approvalEnvironments: ['production'], driftInterval: '6h' };
+  return {
+    services,
+    client,
+    db,
+    databaseUrl: url,
+    prefix,
+    settings,
+    async blueprint(input) {
+      const name = input.name ?? `bp-${randomUUID().slice(0, 8)}`;
+      const { blueprint } = await createBlueprint(db, { ...input, name }, 'alice');
+      return blueprint.id;
+    },
+    start(input) {
+      return client.workflow.start('provision', {
+        taskQueue: taskQueueFor('orchestration', prefix),
+        workflowId: deploymentWorkflowId(input.blueprintId, input.environment, randomUUID().slice(0, 8)),
+        args: [{ requester: 'alice', ...input, settings } satisfies ProvisionInput],
+      }) as Promise<WorkflowHandle<typeof provision>>;
+    },
+  };
+}

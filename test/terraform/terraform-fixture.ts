@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type pg from 'pg';
+import type { ActivityDeps } from '../../activities/deps.js';
+import { createTerraformActivities } from '../../activities/terraform/index.js';
+import { createBlueprint } from '../../lib/blueprints/repository.js';
+import { createDbPool } from '../../lib/db/pool.js';
+import type { BlueprintInput } from '../../lib/blueprints/schema.js';
+import { createLogger } from '../../lib/logger.js';
+import { freshDatabase } from '../db/fresh-database.js';
+import { testServices, type TestServices } from '../harness/services.js';
+import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
+import { terraformStep, type TerraformStep } from './fixtures/terraform-step-workflow.js';
+
+export interface TerraformFixture {
+  services: TestServices;
+  client: Client;
+  db: pg.Pool;
+  /** The default terraform task queue (one worker). */
+  queue: string;
+  /** Starts another terraform worker, with its own database pool, on a queue of its own. */
+  addWorker(): Promise<string>;
+  start(step: TerraformStep, input: unknown, queue?: string): Promise<WorkflowHandle<typeof terraformStep>>;
+  /** Runs the step and returns its result and the size of the workflow's whole history in bytes. */
+  run<T>(step: TerraformStep, input: unknown, queue?: string): Promise<{ result: T; historyBytes: number }>;
+  blueprint(input: BlueprintInput): Promise<string>;
+}
+
+/** A fresh database, a workflow worker for the step workflow and a terraform worker with real tofu. */
+export async function terraformFixture(): Promise<TerraformFixture> {
+  const services = await testServices();
+  const client = await testClient(services);
+  const { db } = await freshDatabase(services);
+  const prefix = uniquePrefix('tf');
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./fixtures/terraform-step-workflow.ts', import.meta.url)),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  const orchestration = `${prefix}-orchestration`;
+  await startTestWorker(services, { taskQueue: orchestration, workflows: false, workflowBundle });
+
+  let workers = 0;
+  const addWorker = async () => {
+    workers++;
+    const queue = `${prefix}-${workers}-terraform`;
+    // Each worker its own pool, as separate processes would have: they share only PostgreSQL.
+    const pool = workers === 1 ? db : createDbPool(db.options.connectionString!, 3);
+    const deps: ActivityDeps = { db: pool, temporal: client, logger: createLogger('test'), env: {} };
+    const worker = await startTestWorker(services, {
+      taskQueue: queue,
+      workflows: false,
+      activities: createTerraformActivities(deps),
+    });
+    if (pool !== db) void worker.done.then(() => pool.end());
+    return queue;
+  };
+  const queue = await addWorker();
+
+  const start = (step: TerraformStep, input: unknown, on = queue) =>
+    client.workflow.start(terraformStep, {
+      taskQueue: orchestration,
+      workflowId: `tf-${step}-${randomUUID()}`,
+      args: [step, input, on],
+    });
+
+  return {
+    services,
+    client,
+    db,
+    queue,
+    addWorker,
+    start,
+    async run<T>(step: TerraformStep, input: unknown, on = queue) {
+      const handle = await start(step, input, on);
+      const result = (await handle.result()) as T;
+      const history = await handle.fetchHistory();
+      return { result, historyBytes: JSON.stringify(history).length };
+    },
+    async blueprint(input) {
+      const { blueprint } = await createBlueprint(db, input, 'test');
+      return blueprint.id;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { createDriftScheduleActivities } from '../../activities/control/drift-schedules.js';
+import type { createEventsActivities } from '../../activities/events/index.js';
+import type { createHealthCheckActivities } from '../../activities/cloud/health-checks.js';
+import type { createMlActivities } from '../../activities/ml/index.js';
+import type { createCostActivities } from '../../activities/store/cost.js';
+import type { createDeploymentActivities } from '../../activities/store/deployments.js';
+import type { createTopologyActivities } from '../../activities/store/topology.js';
+import type { createTerraformActivities } from '../../activities/terraform/index.js';
+import type { createAccessRecheckActivities } from '../../activities/trust/access-recheck.js';
+import type { createPolicyActivities } from '../../activities/trust/policy.js';
+import { poolActivities } from '../lib/pool-activities.js';
+import { COMPENSATION_ACTIVITY_OPTIONS } from '../lib/saga.js';
+
+/** Writes of the system of record: quick, retried until PostgreSQL answers. */
+const STORE_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+} as const satisfies ActivityOptions;
+
+/**
+ * tofu runs: long, heartbeating every 2 s (a dead worker is noticed within the heartbeat timeout), and
+ * retried a few times (state locks and provider hiccups); real failures are non-retryable types.
+ */
+const TOFU_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+} as const satisfies ActivityOptions;
+
+/** The undo of an apply (destroy, or re-apply of the previous version) runs tofu: compensation retries, tofu's timeouts. */
+const TOFU_COMPENSATION_OPTIONS = {
+  ...COMPENSATION_ACTIVITY_OPTIONS,
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: '30s',
+} as const satisfies ActivityOptions;
+
+/** Policy, trust and risk: in-process evaluations, seconds at most. */
+const EVALUATION_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+} as const satisfies ActivityOptions;
+
+/** Health checks: domain resilience defaults (3 attempts, 1 s initial, doubling), so a target gets seconds to come up. */
+const HEALTH_CHECK_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+} as const satisfies ActivityOptions;
+
+type Store = ReturnType<typeof createDeploymentActivities> &
+  ReturnType<typeof createCostActivities> &
+  ReturnType<typeof createTopologyActivities> &
+  ReturnType<typeof createEventsActivities> &
+  ReturnType<typeof createDriftScheduleActivities>;
+type Terraform = ReturnType<typeof createTerraformActivities>;
+type Trust = ReturnType<typeof createPolicyActivities> & ReturnType<typeof createAccessRecheckActivities>;
+
+/** The activity proxies of the provision saga and the drift check, each bound to its pool. Call inside a workflow. */
+export function provisionActivities() {
+  return {
+    store: poolActivities<Store>('orchestration', STORE_ACTIVITY_OPTIONS),
+    tofu: poolActivities<Terraform>('terraform', TOFU_ACTIVITY_OPTIONS),
+    trust: poolActivities<Trust>('trust', EVALUATION_ACTIVITY_OPTIONS),
+    ml: poolActivities<ReturnType<typeof createMlActivities>>('ml', EVALUATION_ACTIVITY_OPTIONS),
+    health: poolActivities<ReturnType<typeof createHealthCheckActivities>>(
+      'cloud',
+      HEALTH_CHECK_ACTIVITY_OPTIONS,
+    ),
+    undoStore: poolActivities<Store>('orchestration', COMPENSATION_ACTIVITY_OPTIONS),
+    undoTofu: poolActivities<Terraform>('terraform', TOFU_COMPENSATION_OPTIONS),
+  };
+}
+
+export type ProvisionActivities = ReturnType<typeof provisionActivities>;
