@@ -10,6 +10,7 @@ import {
 } from '../../lib/cost/budget.js';
 import { estimateCost, type CostEstimate } from '../../lib/cost/estimate.js';
 import { priceTableFromEnv } from '../../lib/cost/prices/index.js';
+import type { PriceTable } from '../../lib/cost/price-table.js';
 import { loadPlanJson, PlanJsonInvalid } from '../../lib/deployments/plan-json.js';
 import { summarizePlanChanges, type PlanChangeSummary } from '../../lib/risk/features.js';
 import { activityOrigin } from '../origin.js';
@@ -44,9 +45,11 @@ export interface BudgetReservationInput {
   currency?: string;
 }
 
-/** Cost estimate and budget reservation of a plan (domain section 3); DB-only work on the orchestration pool. */
-export function createCostActivities(deps: ActivityDeps) {
-  const table = priceTableFromEnv(deps.env);
+/**
+ * Cost estimate and budget reservation of a plan (domain section 3); DB-only work on the orchestration pool.
+ * The price table is COST_PRICE_TABLE's unless one is given (tests price local resources with their own).
+ */
+export function createCostActivities(deps: ActivityDeps, table: PriceTable = priceTableFromEnv(deps.env)) {
   return {
     /** Prices the plan with the configured table (version, source and date are part of the result). */
     async estimatePlanCost(input: EstimatePlanCostInput): Promise<PlanCostAssessment> {

@@ -1,13 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { getArtifactText } from '../../lib/artifacts/store.js';
+import { redactPlanJson } from '../../lib/deployments/plan-redact.js';
+import { appendAudit } from '../../lib/db/audit.js';
 import { BlueprintNotFound } from '../../lib/blueprints/errors.js';
 import { getBlueprint } from '../../lib/blueprints/repository.js';
 import {
   getDeployment,
   latestCompletedDeployment,
-  recordDeployment,
+  insertDeployment,
   type DeploymentRecord,
 } from '../../lib/deployments/repository.js';
 import { taskQueueFor } from '../../lib/pools.js';
@@ -23,14 +25,28 @@ import type { ApiContext } from '../context.js';
 import { DeploymentNotFound, NothingToRollBackTo, PlanNotAvailable } from '../deployment-errors.js';
 import { BlueprintNotFoundError } from '../errors.js';
 import { authenticate, principalOf, requirePermission, zeroTrust } from '../guards.js';
+import { idempotency, IDEMPOTENCY_HEADER } from '../idempotency.js';
 import { ProvisionRequest, type ProvisionRequestBody } from '../provision-type.js';
 import { links, searchAttributePairs } from '../run-view.js';
-import { AUTHENTICATED_ERRORS, BEARER, errorResponses } from '../schemas.js';
+import { AUTHENTICATED_ERRORS, BEARER, errorResponses, IdempotencyHeaders } from '../schemas.js';
 import { callTemporal } from '../temporal-calls.js';
 
 const IdParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 255, description: 'Deployment (workflow) id.' }),
 });
+
+const RollbackRequest = Type.Object(
+  {
+    reason: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description: 'Why the stack goes back; kept in the audit log and the DeploymentStarted event.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'May be omitted: a bare POST rolls back without a reason.' },
+);
 
 const DeploymentStarted = Type.Object({
   deploymentId: Type.String(),
@@ -70,7 +86,9 @@ const DeploymentPlan = Type.Object({
   summary: Type.Array(Type.String(), {
     description: 'One line per changed resource, as people read a plan.',
   }),
-  plan: Type.Unknown({ description: 'The plan JSON (`tofu show -json`).' }),
+  plan: Type.Unknown({
+    description: 'The plan JSON (`tofu show -json`), sensitive values replaced by "(sensitive value)".',
+  }),
 });
 
 const SYMBOL: Record<string, string> = {
@@ -103,9 +121,12 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
     return found;
   };
 
+  const idempotent = idempotency(ctx);
+
   async function start(
     body: ProvisionRequestBody,
     principal: ReturnType<typeof principalOf>,
+    idempotencyKey: unknown,
     reason?: ProvisionInput['reason'],
   ) {
     let version: string;
@@ -116,7 +137,13 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
       if (error instanceof BlueprintNotFound) throw new BlueprintNotFoundError(error.message);
       throw error;
     }
-    const workflowId = deploymentWorkflowId(body.blueprintId, body.environment, randomUUID().slice(0, 12));
+    // With a key, the id is derived from it: a retry after an ambiguous failure (deadline hit while the
+    // start went through) finds the deployment it already started instead of starting a second one.
+    const derived = typeof idempotencyKey === 'string';
+    const unique = derived
+      ? createHash('sha256').update(`${principal.subject}\n${idempotencyKey}`).digest('hex')
+      : randomUUID();
+    const workflowId = deploymentWorkflowId(body.blueprintId, body.environment, unique.slice(0, 12));
     const input: ProvisionInput = {
       ...(provisionSpec!.prepareInput({ ...body, version }, principal) as ProvisionInput),
       ...(reason ? { reason } : {}),
@@ -133,9 +160,11 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
           DharmaTarget: stack,
           DharmaState: 'queued',
         }),
+        workflowIdConflictPolicy: derived ? 'USE_EXISTING' : 'FAIL',
       }),
     );
-    await recordDeployment(ctx.db, {
+    // Only inserted: a deployment found again through its key has moved on and writes its own row.
+    await insertDeployment(ctx.db, {
       id: workflowId,
       blueprintId: body.blueprintId,
       version,
@@ -184,6 +213,7 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
         summary: 'Deploy a blueprint version to an environment (starts a provision run)',
         tags: ['deployments'],
         security: BEARER,
+        headers: IdempotencyHeaders,
         body: ProvisionRequest,
         response: { 202: DeploymentStarted, ...errorResponses(...AUTHENTICATED_ERRORS, 404, 409) },
       },
@@ -194,10 +224,12 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
           const body = request.body as ProvisionRequestBody;
           return productionGuard(body.environment, body.blueprintId);
         }),
+        idempotent.preHandler,
       ],
+      onSend: idempotent.onSend,
     },
     async (request, reply) => {
-      const started = await start(request.body, principalOf(request));
+      const started = await start(request.body, principalOf(request), request.headers[IDEMPOTENCY_HEADER]);
       return reply.code(202).header('location', started.links.self).send(started);
     },
   );
@@ -253,7 +285,7 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
       return {
         planHash: row.planHash,
         summary: readablePlan(row.planSummary as PlanSummary),
-        plan: JSON.parse(await getArtifactText(ctx.db, row.planJsonRef)) as unknown,
+        plan: redactPlanJson(JSON.parse(await getArtifactText(ctx.db, row.planJsonRef)) as unknown),
       };
     },
   );
@@ -266,16 +298,25 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
         tags: ['deployments'],
         security: BEARER,
         params: IdParams,
+        headers: IdempotencyHeaders,
+        body: RollbackRequest,
         response: { 202: DeploymentStarted, ...errorResponses(...AUTHENTICATED_ERRORS, 404, 409) },
       },
       onRequest: authenticate(ctx),
+      // The body is optional: a bare POST is a rollback without a stated reason.
+      preValidation: (request, _reply, next) => {
+        request.body ??= {};
+        next();
+      },
       preHandler: [
         requirePermission('runs:create'),
         zeroTrust(ctx, async (request) => {
           const row = await find((request.params as { id: string }).id);
           return productionGuard(row.environment, row.blueprintId);
         }),
+        idempotent.preHandler,
       ],
+      onSend: idempotent.onSend,
     },
     async (request, reply) => {
       const row = await find(request.params.id);
@@ -287,6 +328,8 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
         throw new NothingToRollBackTo(
           `stack ${row.stack} in ${row.environment} has no deployment before ${row.id}`,
         );
+      const principal = principalOf(request);
+      const note = request.body?.reason;
       const started = await start(
         {
           blueprintId: previous.blueprintId,
@@ -294,9 +337,21 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
           environment: row.environment,
           stack: row.stack,
         },
-        principalOf(request),
-        { kind: 'rollback', from: row.id },
+        principal,
+        request.headers[IDEMPOTENCY_HEADER],
+        { kind: 'rollback', from: row.id, ...(note ? { note } : {}) },
       );
+      await appendAudit(ctx.db, {
+        actor: principal.subject,
+        action: 'deployment.rollback',
+        target: `${row.stack}:${row.environment}`,
+        ...(note ? { reason: note } : {}),
+        workflowId: started.deploymentId,
+        runId: started.runId,
+        details: { from: row.id, fromVersion: row.version, toVersion: previous.version },
+        // A retry that finds the same rollback run again does not log it twice.
+        dedupeKey: `deployment.rollback:${started.deploymentId}`,
+      });
       return reply.code(202).header('location', started.links.self).send(started);
     },
   );

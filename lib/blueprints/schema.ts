@@ -40,7 +40,7 @@ export const BlueprintResource = Type.Object(
       minLength: 3,
       maxLength: 100,
       pattern: '^[a-z][a-z0-9]*_[a-z0-9_]+$',
-      description: 'Terraform resource type, e.g. postgresql_database.',
+      description: 'Terraform resource type, e.g. dharma_postgresql_database.',
     }),
     name: IDENTIFIER,
     properties: Type.Optional(Properties),
@@ -61,7 +61,7 @@ export const BlueprintVariable = Type.Object(
 
 export const BlueprintOutput = Type.Object(
   {
-    value: Type.Unknown({ description: 'Expression, e.g. "${postgresql_database.db.name}".' }),
+    value: Type.Unknown({ description: 'Expression, e.g. "${dharma_postgresql_database.db.name}".' }),
     description: Type.Optional(Type.String()),
     sensitive: Type.Optional(Type.Boolean()),
   },

@@ -22,7 +22,7 @@ export interface PriceTable {
   usageBased: Readonly<Record<string, string>>;
   /** Types that are free by themselves (VPCs, security groups, IAM, configuration sub-resources). */
   free: readonly string[];
-  /** Prefixes of provider types that create nothing billable (random_, null_, local_, postgresql_ ...). */
+  /** Prefixes of provider types that create nothing billable (dharma_, terraform_data, time_, random_ ...). */
   localPrefixes: readonly string[];
 }
 

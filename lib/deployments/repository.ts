@@ -156,6 +156,27 @@ export async function recordDeployment(db: Queryable, update: DeploymentUpdate):
   );
 }
 
+/**
+ * Inserts the row of a deployment that has just been started, leaving an existing one alone: starting
+ * again with the same workflow id (an idempotent retry) must not set a running deployment back to queued.
+ */
+export async function insertDeployment(db: Queryable, deployment: DeploymentUpdate): Promise<void> {
+  await db.query(
+    `INSERT INTO deployments (id, blueprint_id, version, environment, stack, state, requester, run_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+    [
+      deployment.id,
+      deployment.blueprintId,
+      deployment.version,
+      deployment.environment,
+      deployment.stack,
+      deployment.state,
+      deployment.requester,
+      deployment.runId ?? null,
+    ],
+  );
+}
+
 export async function getDeployment(db: Queryable, id: string): Promise<DeploymentRecord | undefined> {
   const { rows } = await db.query<Row>('SELECT * FROM deployments WHERE id = $1', [id]);
   return rows[0] ? toRecord(rows[0]) : undefined;

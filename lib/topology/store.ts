@@ -4,7 +4,7 @@
  * first implementation (postgres.ts), a graph database adapter can take its place later.
  */
 export interface TopologyNode {
-  /** Resource address in the Terraform state, e.g. `postgresql_database.db`. */
+  /** Resource address in the Terraform state, e.g. `dharma_postgresql_database.db`. */
   address: string;
   type: string;
   /** The provider's id of the resource, when the state has one. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type pg from 'pg';
 import type { ActivityDeps } from '../../activities/deps.js';
+import { createCostActivities } from '../../activities/store/cost.js';
+import type { PriceTable } from '../../lib/cost/price-table.js';
 import { createBlueprint } from '../../lib/blueprints/repository.js';
 import type { BlueprintInput } from '../../lib/blueprints/schema.js';
 import { createLogger } from '../../lib/logger.js';
@@ -30,11 +32,16 @@ export interface ProvisionFixture {
   ): Promise<WorkflowHandle<typeof provision>>;
 }
 
+export interface ProvisionFixtureOptions {
+  /** Prices the plans with this table instead of COST_PRICE_TABLE's (local resources cost nothing there). */
+  priceTable?: PriceTable;
+}
+
 /**
  * A fresh database and one real worker per pool (the production activity factories, real tofu against
  * the local provider mirror, state in the fresh database), on a task queue prefix of their own.
  */
-export async function provisionFixture(): Promise<ProvisionFixture> {
+export async function provisionFixture(options: ProvisionFixtureOptions = {}): Promise<ProvisionFixture> {
   const services = await testServices();
   const client = await testClient(services);
   const { db, url } = await freshDatabase(services);
@@ -46,7 +53,12 @@ export async function provisionFixture(): Promise<ProvisionFixture> {
     await startTestWorker(services, {
       taskQueue: taskQueueFor(pool, prefix),
       workflows: pool === 'orchestration',
-      activities: activitiesForPool(pool, deps),
+      activities: {
+        ...activitiesForPool(pool, deps),
+        ...(pool === 'orchestration' && options.priceTable
+          ? createCostActivities(deps, options.priceTable)
+          : {}),
+      },
     });
   }
   const settings: ProvisionSettings = { approvalEnvironments: ['production'], driftInterval: '6h' };

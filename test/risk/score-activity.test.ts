@@ -36,7 +36,7 @@ const score = (input: ScoreChangeRiskInput) =>
 
 const quiet = { recentFailureRate: 0, deploymentsLast7Days: 2 };
 const tuesdayMorning = '2026-11-24T10:00:00Z';
-const smallCreate = summarizePlanChanges(plan(change('random_pet.name', ['create'], null, {})));
+const smallCreate = summarizePlanChanges(plan(change('dharma_random_string.name', ['create'], null, {})));
 const destructive = plan(
   ...Array.from({ length: 6 }, (_, i) => change(`aws_db_instance.db${i}`, ['delete'], {}, null)),
   ...Array.from({ length: 4 }, (_, i) => change(`aws_iam_role.r${i}`, ['delete', 'create'], {}, {})),

@@ -52,11 +52,14 @@ const bob: ApprovalDecisionInput = {
   reason: 'looks good',
 };
 
-async function startGate(waitForGo = false): Promise<WorkflowHandle<typeof approvalFixture>> {
+async function startGate(
+  waitForGo = false,
+  extra: Partial<ApprovalRequest> = {},
+): Promise<WorkflowHandle<typeof approvalFixture>> {
   const handle = await client.workflow.start(approvalFixture, {
     taskQueue,
     workflowId: uniquePrefix('approval'),
-    args: [{ request, waitForGo }],
+    args: [{ request: { ...request, ...extra }, waitForGo }],
   });
   if (!waitForGo) await waitForPending(handle);
   return handle;
@@ -209,6 +212,28 @@ describe('approval gate', () => {
     assert.ok(
       items.some((i) => i.action === 'approval.rejected' && i.actor === 'alice' && i.reason === 'not today'),
     );
+  });
+
+  it('with required roles, refuses an approver lacking them and accepts an admin; anyone may still reject', async () => {
+    const handle = await startGate(false, { requiredRoles: ['admin'], requiredRolesReason: 'over budget' });
+    assert.deepEqual((await handle.query(approvalStatusQuery)).requiredRoles, ['admin']);
+    const failure = await refusal(handle.executeUpdate(approveUpdate, { args: [bob] }));
+    assert.equal(failure.type, APPROVAL_REFUSALS.forbidden);
+    assert.equal(
+      failure.message,
+      'bob needs the admin role to approve this change (over budget); has approver',
+    );
+    await assertNoUpdateInHistory(handle);
+    const outcome = await handle.executeUpdate(approveUpdate, {
+      args: [{ ...bob, approver: 'carol', roles: ['operator', 'admin'] }],
+    });
+    assert.equal(outcome.decision, 'approved');
+    assert.equal((await handle.result()).approver, 'carol');
+
+    const other = await startGate(false, { requiredRoles: ['admin'] });
+    const rejected = await other.executeUpdate(rejectUpdate, { args: [{ ...bob, reason: 'too expensive' }] });
+    assert.equal(rejected.decision, 'rejected');
+    await other.result();
   });
 
   it('accepts a decision once the go signal made the approval pending', async () => {

@@ -37,6 +37,9 @@ export interface ApprovalStatus {
   requestedAt?: string;
   expiresAt?: string;
   escalated: boolean;
+  /** Only a decider with one of these roles may approve (e.g. admin for a run over budget). */
+  requiredRoles?: Role[];
+  requiredRolesReason?: string;
   outcome?: ApprovalOutcome;
 }
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure, condition, setHandler, type ActivityOptions } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { can, isRole } from '../../lib/auth/roles.js';
+import { can, isRole, type Role } from '../../lib/auth/roles.js';
 import type { createNotifyActivities } from '../../activities/notify/index.js';
 import type { createStoreActivities } from '../../activities/store/index.js';
 import {
@@ -36,6 +36,13 @@ export interface ApprovalRequest {
   timeout?: string | number;
   /** How long before the timeout the escalation notification goes out. */
   escalateBefore?: string | number;
+  /**
+   * Only a decider holding at least one of these roles may approve (e.g. `['admin']` for a run over
+   * budget); rejecting stays open to every approver. Absent: any role with the approve permission.
+   */
+  requiredRoles?: Role[];
+  /** Why the roles are required, shown in the refusal (e.g. `over budget`). */
+  requiredRolesReason?: string;
 }
 
 export interface ApprovalGate {
@@ -100,6 +107,15 @@ export function createApprovalGate(): ApprovalGate {
     if (!can(input.roles, 'runs:approve')) {
       refuse(APPROVAL_REFUSALS.forbidden, `${input.approver} needs the approver or admin role to ${kind}`);
     }
+    // Only approving needs the required roles: a rejection (or the requester withdrawing) only stops a change.
+    const required = status.requiredRoles;
+    if (kind === 'approve' && required?.length && !required.some((role) => input.roles.includes(role))) {
+      const why = status.requiredRolesReason ? ` (${status.requiredRolesReason})` : '';
+      refuse(
+        APPROVAL_REFUSALS.forbidden,
+        `${input.approver} needs the ${required.join(' or ')} role to ${kind} this change${why}; has ${input.roles.join(', ') || 'no roles'}`,
+      );
+    }
     if (input.environments && !input.environments.includes(status.environment ?? '')) {
       refuse(
         APPROVAL_REFUSALS.forbidden,
@@ -163,6 +179,10 @@ export function createApprovalGate(): ApprovalGate {
         requestedAt: new Date(requestedAt).toISOString(),
         expiresAt: new Date(requestedAt + timeoutMs).toISOString(),
         escalated: false,
+        ...(request.requiredRoles?.length ? { requiredRoles: request.requiredRoles } : {}),
+        ...(request.requiredRoles?.length && request.requiredRolesReason
+          ? { requiredRolesReason: request.requiredRolesReason }
+          : {}),
       };
       await appendAudit({
         actor: request.requester,
@@ -172,6 +192,7 @@ export function createApprovalGate(): ApprovalGate {
           environment: request.environment,
           changeHash: request.changeHash,
           summary: request.summary,
+          ...(status.requiredRoles ? { requiredRoles: status.requiredRoles } : {}),
         },
       });
 

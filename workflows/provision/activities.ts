@@ -9,6 +9,7 @@ import type { createTopologyActivities } from '../../activities/store/topology.j
 import type { createTerraformActivities } from '../../activities/terraform/index.js';
 import type { createAccessRecheckActivities } from '../../activities/trust/access-recheck.js';
 import type { createPolicyActivities } from '../../activities/trust/policy.js';
+import { TERRAFORM_ACTIVITY_OPTIONS } from '../../lib/tofu/activity-options.js';
 import { poolActivities } from '../lib/pool-activities.js';
 import { COMPENSATION_ACTIVITY_OPTIONS } from '../lib/saga.js';
 
@@ -19,20 +20,16 @@ const STORE_ACTIVITY_OPTIONS = {
 } as const satisfies ActivityOptions;
 
 /**
- * tofu runs: long, heartbeating every 2 s (a dead worker is noticed within the heartbeat timeout), and
- * retried a few times (state locks and provider hiccups); real failures are non-retryable types.
+ * tofu runs use the terraform pool's own options: a short heartbeat timeout so a cancellation reaches
+ * tofu within seconds, and the workflow waits until tofu has stopped before compensating.
  */
-const TOFU_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '1h',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
-} as const satisfies ActivityOptions;
+const TOFU_ACTIVITY_OPTIONS = TERRAFORM_ACTIVITY_OPTIONS.apply;
 
 /** The undo of an apply (destroy, or re-apply of the previous version) runs tofu: compensation retries, tofu's timeouts. */
 const TOFU_COMPENSATION_OPTIONS = {
   ...COMPENSATION_ACTIVITY_OPTIONS,
-  startToCloseTimeout: '1h',
-  heartbeatTimeout: '30s',
+  startToCloseTimeout: TERRAFORM_ACTIVITY_OPTIONS.destroy.startToCloseTimeout,
+  heartbeatTimeout: TERRAFORM_ACTIVITY_OPTIONS.destroy.heartbeatTimeout,
 } as const satisfies ActivityOptions;
 
 /** Policy, trust and risk: in-process evaluations, seconds at most. */

@@ -47,8 +47,8 @@ export interface ProvisionInput {
   requesterAccess?: AccessContext;
   /** Skip the approval where no gate asks for one (never in an approval environment). */
   autoApply?: boolean;
-  /** Why the run exists; a rollback or reconcile names the deployment it comes from. */
-  reason?: { kind: 'deploy' | 'rollback' | 'reconcile'; from?: string };
+  /** Why the run exists; a rollback or reconcile names the deployment it comes from, `note` is the person's reason. */
+  reason?: { kind: 'deploy' | 'rollback' | 'reconcile'; from?: string; note?: string };
   settings: ProvisionSettings;
 }
 

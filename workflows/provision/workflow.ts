@@ -138,6 +138,8 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
         changeHash: plan.planHash,
         summary: approvalSummary(view),
         warnings: approvalWarnings(view, reasons),
+        // Domain section 2: a run over budget is blocked unless an admin approves it.
+        ...(cost.overBudget ? { requiredRoles: ['admin' as const], requiredRolesReason: 'over budget' } : {}),
         ...(input.settings.approvalTimeout ? { timeout: input.settings.approvalTimeout } : {}),
         ...(input.settings.approvalEscalateBefore
           ? { escalateBefore: input.settings.approvalEscalateBefore }

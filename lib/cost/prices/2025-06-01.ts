@@ -206,5 +206,7 @@ export const PRICES_2025_06_01: PriceTable = {
     'aws_s3_bucket_lifecycle_configuration',
     'aws_autoscaling_policy',
   ],
-  localPrefixes: ['postgresql_', 'random_', 'null_', 'local_', 'time_', 'tls_', 'terraform_data'],
+  // Dharma's own provider (PostgreSQL roles and databases, files, random strings) and the built-in
+  // terraform_data create nothing a cloud bills for: explicit $0, never "unpriced".
+  localPrefixes: ['dharma_', 'terraform_data', 'postgresql_', 'random_', 'null_', 'local_', 'time_', 'tls_'],
 };
