@@ -235,6 +235,12 @@ export const SETTINGS = [
       'Largest artifact (saved plan, plan JSON, log) the terraform pool stores in PostgreSQL, in bytes (64 MiB).',
   },
   {
+    env: 'TARGET_POSTGRES_URL',
+    default: '',
+    description:
+      'PostgreSQL server that local blueprints (the dharma provider) manage, given to tofu as PGHOST/PGPORT/PGUSER/PGPASSWORD. Empty: the server of DATABASE_URL (or the embedded one).',
+  },
+  {
     env: 'OPA_BINARY',
     default: '',
     description: 'OPA binary for `opa build` / `opa test`. Empty: the pinned opa in DHARMA_TOOLS_DIR/bin.',

@@ -29,6 +29,8 @@ export interface DeploymentBlueprint {
 export interface PreviousDeployment {
   id: string;
   version: string;
+  /** The variable values it was deployed with: planning its version again needs the same ones. */
+  variables?: Record<string, unknown>;
   completedAt?: string;
 }
 
@@ -83,6 +85,7 @@ export function createDeploymentActivities(deps: ActivityDeps) {
         ? {
             id: found.id,
             version: found.version,
+            ...(found.variables ? { variables: found.variables } : {}),
             ...(found.completedAt ? { completedAt: found.completedAt } : {}),
           }
         : null;

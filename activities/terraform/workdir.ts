@@ -50,6 +50,26 @@ export function stateConnString(deps: ActivityDeps): string {
   return `${url}${url.includes('?') ? '&' : '?'}sslmode=disable`;
 }
 
+/**
+ * The PostgreSQL server local blueprints manage (Dharma's provider falls back to the PG* variables):
+ * TARGET_POSTGRES_URL, or else the worker's own server. Variables already set on the worker win, so an
+ * operator can point the provider elsewhere without a setting.
+ */
+export function targetPostgresEnv(deps: ActivityDeps): Record<string, string> {
+  const url = new URL(setting('TARGET_POSTGRES_URL', deps.env) || stateConnString(deps));
+  const target: Record<string, string> = {
+    PGHOST: url.hostname,
+    PGPORT: url.port || '5432',
+    PGUSER: decodeURIComponent(url.username),
+    PGPASSWORD: decodeURIComponent(url.password),
+    PGDATABASE: decodeURIComponent(url.pathname.slice(1)) || 'postgres',
+    PGSSLMODE: url.searchParams.get('sslmode') ?? 'disable',
+  };
+  return Object.fromEntries(
+    Object.entries(target).filter(([key, value]) => value !== '' && !process.env[key]),
+  );
+}
+
 /** Hash of configuration files, computed as synthesis computes it (lib/iac/synthesize.ts). */
 export function configFilesHash(files: Record<string, string>): string {
   return `sha256:${createHash('sha256').update(canonicalJson(files)).digest('hex')}`;
@@ -69,7 +89,9 @@ export async function withWorkdir<T>(
   const files = JSON.parse(await getArtifactText(deps.db, workspace.configRef)) as Record<string, string>;
   if (configFilesHash(files) !== workspace.configHash) throw new ArtifactCorrupt(workspace.configRef);
   const binary = requireTofu(deps.env);
-  const env = tofuProcessEnv(tofuEnv(deps.env), { PG_CONN_STR: stateConnString(deps) });
+  const env = tofuProcessEnv(tofuEnv(deps.env), targetPostgresEnv(deps), {
+    PG_CONN_STR: stateConnString(deps),
+  });
   const dir = await mkdtemp(path.join(tmpdir(), 'dharma-tf-'));
   try {
     await writeSynthesis(dir, { files });

@@ -73,6 +73,9 @@ const Deployment = Type.Object({
   approval: Type.Optional(Type.Unknown({ description: 'Pending request or the decision.' })),
   access: Type.Optional(Type.Unknown({ description: 'Zero-trust re-check before apply.' })),
   outputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  variables: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), { description: 'The variable values it was planned with.' }),
+  ),
   failure: Type.Optional(Type.String()),
   requester: Type.String(),
   approver: Type.Optional(Type.String()),
@@ -173,6 +176,7 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
       state: 'queued',
       requester: principal.subject,
       runId: handle.firstExecutionRunId,
+      ...(body.variables ? { variables: body.variables } : {}),
     });
     await ctx.db.query(
       `INSERT INTO runs (workflow_id, run_id, workflow_type, requester, environment, target, state)
@@ -336,6 +340,7 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
           version: previous.version,
           environment: row.environment,
           stack: row.stack,
+          ...(previous.variables ? { variables: previous.variables } : {}),
         },
         principal,
         request.headers[IDEMPOTENCY_HEADER],

@@ -32,6 +32,8 @@ export interface DeploymentRecord {
   risk?: unknown;
   approval?: unknown;
   outputs?: Record<string, unknown>;
+  /** The non-secret variable values the deployment was planned with. */
+  variables?: Record<string, unknown>;
   failure?: string;
   requester: string;
   approver?: string;
@@ -63,6 +65,7 @@ interface Row {
   risk: unknown;
   approval: unknown;
   outputs: Record<string, unknown> | null;
+  variables: Record<string, unknown> | null;
   failure: string | null;
   requester: string;
   approver: string | null;
@@ -83,6 +86,7 @@ function toRecord(row: Row): DeploymentRecord {
     risk: row.risk,
     approval: row.approval,
     outputs: row.outputs,
+    variables: row.variables,
     failure: row.failure,
     approver: row.approver,
     runId: row.run_id,
@@ -112,8 +116,8 @@ export async function recordDeployment(db: Queryable, update: DeploymentUpdate):
   await db.query(
     `INSERT INTO deployments (id, blueprint_id, version, environment, stack, state, step, plan_hash,
        plan_json_ref, plan_summary, policy, cost, risk, approval, outputs, failure, requester, approver, run_id,
-       completed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+       variables, completed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
        CASE WHEN $6 = 'completed' THEN now() END)
      ON CONFLICT (id) DO UPDATE SET
        state = EXCLUDED.state,
@@ -129,6 +133,7 @@ export async function recordDeployment(db: Queryable, update: DeploymentUpdate):
        failure = COALESCE(EXCLUDED.failure, deployments.failure),
        approver = COALESCE(EXCLUDED.approver, deployments.approver),
        run_id = COALESCE(EXCLUDED.run_id, deployments.run_id),
+       variables = COALESCE(EXCLUDED.variables, deployments.variables),
        completed_at = CASE WHEN EXCLUDED.state = 'completed'
          THEN COALESCE(deployments.completed_at, now()) ELSE deployments.completed_at END,
        updated_at = now()`,
@@ -152,6 +157,7 @@ export async function recordDeployment(db: Queryable, update: DeploymentUpdate):
       update.requester,
       update.approver ?? null,
       update.runId ?? null,
+      json(update.variables),
     ],
   );
 }
@@ -162,8 +168,8 @@ export async function recordDeployment(db: Queryable, update: DeploymentUpdate):
  */
 export async function insertDeployment(db: Queryable, deployment: DeploymentUpdate): Promise<void> {
   await db.query(
-    `INSERT INTO deployments (id, blueprint_id, version, environment, stack, state, requester, run_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO deployments (id, blueprint_id, version, environment, stack, state, requester, run_id, variables)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
     [
       deployment.id,
       deployment.blueprintId,
@@ -173,6 +179,7 @@ export async function insertDeployment(db: Queryable, deployment: DeploymentUpda
       deployment.state,
       deployment.requester,
       deployment.runId ?? null,
+      json(deployment.variables),
     ],
   );
 }

@@ -26,6 +26,8 @@ export interface DriftCheckResult {
   /** The deployment whose version was compared with the real infrastructure. */
   deploymentId?: string;
   version?: string;
+  /** The variable values of that deployment (a reconcile run uses them again). */
+  variables?: Record<string, unknown>;
   drift?: Pick<DriftOutcome, 'summary' | 'planJsonRef'>;
   /** Workflow id of the reconcile provision run, when one was started. */
   reconcileWorkflowId?: string;

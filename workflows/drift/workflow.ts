@@ -37,10 +37,15 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckResu
       blueprintVersion: deployed.version,
       environment,
       stack,
+      ...(deployed.variables ? { variables: deployed.variables } : {}),
     });
     try {
       const drift = await tofu.detectDrift({ workspace });
-      const base = { deploymentId: deployed.id, version: deployed.version };
+      const base = {
+        deploymentId: deployed.id,
+        version: deployed.version,
+        ...(deployed.variables ? { variables: deployed.variables } : {}),
+      };
       if (!drift.drifted) return { status: 'in_sync', ...base };
       await store.publishEvent({
         eventType: 'DriftDetected',
@@ -70,6 +75,7 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckResu
       version: result.version,
       environment,
       stack,
+      ...(result.variables ? { variables: result.variables } : {}),
       requester: input.requester,
       reason: { kind: 'reconcile', from: result.deploymentId },
       settings: input.settings,

@@ -6,6 +6,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { PreviousDeployment } from '../../activities/store/deployments.js';
 import type { DeploymentRecord, DeploymentState } from '../../lib/deployments/repository.js';
 import { createApprovalGate } from '../lib/approval.js';
 import { withLock } from '../lib/lock.js';
@@ -182,7 +183,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     applyStarted = true;
     await record('applying', `applying plan ${plan.planHash}`, { access });
     saga.add(previous ? `re-apply version ${previous.version}` : 'destroy created resources', async () => {
-      if (previous) await reapply(previous.version);
+      if (previous) await reapply(previous);
       else {
         await a.undoTofu.destroyWorkspace({ workspace });
         await a.undoStore.deleteDriftSchedule({ stack, environment });
@@ -261,15 +262,15 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     };
   }
 
-  /** The undo of an update: plan and apply the previous version in a workspace of its own. */
-  async function reapply(version: string): Promise<void> {
+  /** The undo of an update: plan and apply the previous version, with its variables, in a workspace of its own. */
+  async function reapply(previous: PreviousDeployment): Promise<void> {
     const workspace = await a.undoTofu.prepareWorkspace({
       deploymentId: `${deploymentId}-restore`,
       blueprintId: input.blueprintId,
-      blueprintVersion: version,
+      blueprintVersion: previous.version,
       environment,
       stack,
-      ...(input.variables ? { variables: input.variables } : {}),
+      ...(previous.variables ? { variables: previous.variables } : {}),
     });
     const plan = await a.undoTofu.planWorkspace({ workspace });
     await a.undoTofu.applyPlan({ workspace, plan: { planRef: plan.planRef, planHash: plan.planHash } });
@@ -349,6 +350,7 @@ function deploymentRow(view: DeploymentView, input: ProvisionInput, runId: strin
     ...(view.approval ? { approval: view.approval } : {}),
     ...(view.approval?.approver ? { approver: view.approval.approver } : {}),
     ...(view.outputs ? { outputs: view.outputs } : {}),
+    ...(input.variables ? { variables: input.variables } : {}),
     ...(view.failure ? { failure: view.failure } : {}),
   };
 }
