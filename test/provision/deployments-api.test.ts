@@ -166,10 +166,10 @@ describe('POST /v1/deployments with the tenant-database starter', () => {
     assert.equal(body.summary[0], 'Plan: 6 to add, 0 to change, 0 to destroy, 0 to replace.');
     assert.ok(body.summary.includes('  + dharma_postgresql_database.db (create)'));
     assert.equal(body.plan.resource_changes.length, 6);
-    // The server password reaches tofu as TF_VAR_pg_password, a variable the blueprint declares sensitive.
+    // The server password reaches tofu as TF_VAR_pg_password, a variable the blueprint declares sensitive
+    // (the harness server's user and password are both "dharma", so the value itself cannot be searched).
     const variables = (body.plan as { variables?: Record<string, { value: unknown }> }).variables;
     assert.equal(variables?.pg_password?.value, '(sensitive value)');
-    assert.ok(!plan.body.includes(`"${decodeURIComponent(server.password)}"`), 'nowhere in the plan');
   });
 
   it('a verify that cannot pass: compensation drops the database and roles, frees the lock and the budget', async () => {
