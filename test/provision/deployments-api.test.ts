@@ -10,7 +10,7 @@ import { loadOrCreateDevKey, mintToken } from '../../lib/auth/dev-key.js';
 import { readBlueprintFile, starterBlueprintPath } from '../../lib/blueprints/format.js';
 import { listAudit } from '../../lib/db/audit.js';
 import { lockStateQuery, lockWorkflowId } from '../../workflows/lib/lock-contract.js';
-import { bearer } from '../api/api-fixture.js';
+import { bearer, until } from '../api/api-fixture.js';
 import { onCleanup } from '../harness/cleanup.js';
 import { provisionFixture } from './provision-fixture.js';
 
@@ -253,6 +253,35 @@ describe('POST /v1/deployments/{id}/rollback', () => {
     assert.equal(again.json<Started>().deploymentId, rollback.deploymentId, 'the key makes the retry safe');
     assert.equal((await rollbackOf(second.deploymentId, { reason: 1 })).statusCode, 400);
 
+    // A rollback asks for no auto-apply: it waits for an approver like any change a person did not review.
+    const pending = await until(
+      async () =>
+        (
+          await app.inject({
+            method: 'GET',
+            url: `/v1/deployments/${encodeURIComponent(rollback.deploymentId)}`,
+            headers: auth,
+          })
+        ).json<{ approval?: { state: string; changeHash?: string } }>().approval,
+      (approval) => approval?.state === 'pending',
+      120_000,
+    );
+    const approved = await app.inject({
+      method: 'POST',
+      url: `/v1/runs/${encodeURIComponent(rollback.deploymentId)}/approvals`,
+      headers: bearer(
+        await mintToken({
+          subject: 'bob',
+          roles: ['approver'],
+          ttlSeconds: 600,
+          key: devKey,
+          issuer: 'dharma',
+          audience: 'dharma-api',
+        }),
+      ),
+      payload: { decision: 'approve', changeHash: pending?.changeHash, reason: 'rollback agreed' },
+    });
+    assert.equal(approved.statusCode, 200, approved.body);
     const rolledBack = await settled(rollback.deploymentId);
     assert.equal(rolledBack.state, 'completed');
     assert.equal(rolledBack.version, '1.0.0');
