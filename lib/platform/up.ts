@@ -10,6 +10,7 @@ import { connectClient, type TemporalTarget } from '../temporal/connection.js';
 import { moduleEntry } from './paths.js';
 import { startDatabase, startTemporal, type DatabaseService, type TemporalService } from './services.js';
 import { SupervisedProcess } from './supervised-process.js';
+import { logFormatter } from './pretty-log.js';
 
 export interface PlatformOptions {
   /** Settings (default process.env); children inherit them plus the resolved service addresses. */
@@ -107,7 +108,8 @@ async function pollingPools(target: TemporalTarget, prefix: string, env: Env): P
  */
 export async function startPlatform(opts: PlatformOptions = {}): Promise<RunningPlatform> {
   const env = opts.env ?? process.env;
-  const print = opts.onLog ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const format = logFormatter(env);
+  const print = opts.onLog ?? ((line: string) => process.stdout.write(`${format(line)}\n`));
   // The latest lines go into a start-up failure's message, so it explains itself even when output is captured.
   const recent: string[] = [];
   const log = (line: string) => {
