@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setting, toolsDir, type Env } from './config.js';
 import { ToolMissing } from './errors.js';
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -12,7 +12,7 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function onPath(name: string, env: Env): string | undefined {
+export function onPath(name: string, env: Env = process.env): string | undefined {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
   }

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setting, toolsDir, type Env } from '../lib/config.js';
@@ -24,6 +24,7 @@ import {
 import { defaultPolicyWasmPath } from '../lib/policy/evaluate.js';
 import { buildPolicies } from './build-policies.js';
 import { installGoTools, staleGoTools } from './go-tools.js';
+import { isExecutable, onPath } from '../lib/tools.js';
 
 const ROOT = packageRoot();
 /**
@@ -51,22 +52,6 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Env
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, output }));
   });
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, command))) return path.join(dir, command);
-  }
-  return undefined;
 }
 
 async function versionOutput(binary: string, args: string[]): Promise<string | undefined> {

@@ -1,19 +1,13 @@
 import type { ActivityDeps } from '../deps.js';
-import { appendAudit as insertAudit } from '../../lib/db/audit.js';
+import { appendAudit as insertAudit, type AuditEntry } from '../../lib/db/audit.js';
 import { upsertRun } from '../../lib/db/runs.js';
 import { activityOrigin } from '../origin.js';
 
-export interface AuditInput {
-  actor: string;
-  action: string;
-  target: string;
-  decision?: string;
-  reason?: string;
-  sourceIp?: string;
-  details?: Record<string, unknown>;
+/** An audit entry as a workflow gives it: the workflow and run ids come from the activity's context. */
+export type AuditInput = Omit<AuditEntry, 'workflowId' | 'runId'> & {
   /** Only for workflows that continue-as-new: see ActivityOrigin.key. */
   scope?: string;
-}
+};
 
 export interface RunRecordInput {
   state: string;
