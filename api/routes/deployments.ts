@@ -22,8 +22,12 @@ import {
   type ProvisionInput,
 } from '../../workflows/provision/contract.js';
 import type { ApiContext } from '../context.js';
-import { DeploymentNotFound, NothingToRollBackTo, PlanNotAvailable } from '../deployment-errors.js';
-import { BlueprintNotFoundError } from '../errors.js';
+import {
+  BlueprintNotFoundError,
+  DeploymentNotFound,
+  NothingToRollBackTo,
+  PlanNotAvailable,
+} from '../errors.js';
 import { authenticate, principalOf, requirePermission, zeroTrust } from '../guards.js';
 import { idempotency, IDEMPOTENCY_HEADER } from '../idempotency.js';
 import { ProvisionRequest, type ProvisionRequestBody } from '../provision-type.js';
