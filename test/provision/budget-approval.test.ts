@@ -4,27 +4,11 @@ import { describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { setBudget } from '../../lib/cost/budget.js';
-import type { PriceTable } from '../../lib/cost/price-table.js';
-import { latestPriceTable } from '../../lib/cost/prices/index.js';
 import { getDeployment } from '../../lib/deployments/repository.js';
 import { APPROVAL_REFUSALS } from '../../workflows/lib/approval-contract.js';
 import { approvalStatusQuery, approveUpdate, deploymentQuery } from '../../workflows/provision/contract.js';
 import { until } from '../api/api-fixture.js';
-import { provisionFixture } from './provision-fixture.js';
-
-// Local resources cost nothing in the real tables, so no local run could ever be over budget: this table
-// prices terraform_data at $0.01/h ($7.30/month) and the estimate, reservation and gate run for real.
-const latest = latestPriceTable();
-const PRICED_LOCALLY: PriceTable = {
-  ...latest,
-  version: 'test-priced-terraform-data',
-  source: 'test fixture',
-  resources: {
-    ...latest.resources,
-    terraform_data: { components: [{ name: 'marker', unit: 'hour', rate: 0.01 }] },
-  },
-  localPrefixes: latest.localPrefixes.filter((prefix) => prefix !== 'terraform_data'),
-};
+import { PRICED_LOCALLY, provisionFixture } from './provision-fixture.js';
 
 const fx = await provisionFixture({ priceTable: PRICED_LOCALLY });
 

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { createCostActivities } from '../../activities/store/cost.js';
 import type { PriceTable } from '../../lib/cost/price-table.js';
+import { latestPriceTable } from '../../lib/cost/prices/index.js';
 import { createBlueprint } from '../../lib/blueprints/repository.js';
 import type { BlueprintInput } from '../../lib/blueprints/schema.js';
 import { createLogger } from '../../lib/logger.js';
@@ -27,10 +28,28 @@ export interface ProvisionFixture {
   prefix: string;
   settings: ProvisionSettings;
   blueprint(input: Omit<BlueprintInput, 'name'> & { name?: string }): Promise<string>;
+  /** Starts a run as `alice` with the fixture's settings; `settings` overrides some (e.g. a short approval timeout). */
   start(
-    input: Omit<ProvisionInput, 'settings' | 'requester'> & { requester?: string },
+    input: Omit<ProvisionInput, 'settings' | 'requester'> & {
+      requester?: string;
+      settings?: Partial<ProvisionSettings>;
+    },
   ): Promise<WorkflowHandle<typeof provision>>;
 }
+
+// Local resources cost nothing in the real tables, so no local run could ever be over budget: this table
+// prices terraform_data at $0.01/h ($7.30/month) and the estimate, reservation and gate run for real.
+const latest = latestPriceTable();
+export const PRICED_LOCALLY: PriceTable = {
+  ...latest,
+  version: 'test-priced-terraform-data',
+  source: 'test fixture',
+  resources: {
+    ...latest.resources,
+    terraform_data: { components: [{ name: 'marker', unit: 'hour', rate: 0.01 }] },
+  },
+  localPrefixes: latest.localPrefixes.filter((prefix) => prefix !== 'terraform_data'),
+};
 
 export interface ProvisionFixtureOptions {
   /** Prices the plans with this table instead of COST_PRICE_TABLE's (local resources cost nothing there). */
@@ -78,7 +97,13 @@ export async function provisionFixture(options: ProvisionFixtureOptions = {}): P
       return client.workflow.start('provision', {
         taskQueue: taskQueueFor('orchestration', prefix),
         workflowId: deploymentWorkflowId(input.blueprintId, input.environment, randomUUID().slice(0, 8)),
-        args: [{ requester: 'alice', ...input, settings } satisfies ProvisionInput],
+        args: [
+          {
+            requester: 'alice',
+            ...input,
+            settings: { ...settings, ...input.settings },
+          } satisfies ProvisionInput,
+        ],
       }) as Promise<WorkflowHandle<typeof provision>>;
     },
   };
