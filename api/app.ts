@@ -28,6 +28,7 @@ import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
 import runActionsRoutes from './routes/run-actions.js';
 import runsRoutes from './routes/runs.js';
+import webhooksRoutes from './routes/webhooks.js';
 import { createWorkflowTypes, type WorkflowTypeRegistry } from './workflow-types.js';
 
 export interface BuildAppOptions {
@@ -128,6 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
         { name: 'blueprints', description: 'Versioned infrastructure blueprints' },
         { name: 'deployments', description: 'Blueprint deployments (provision runs)' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
+        { name: 'webhooks', description: 'Alert intake from monitoring (per-source credentials)' },
       ],
     },
   });
@@ -140,6 +142,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
   await app.register(auditRoutes, { ctx });
   await app.register(blueprintsRoutes, { ctx });
   await app.register(deploymentsRoutes, { ctx });
+  await app.register(webhooksRoutes, { ctx, env });
 
   let purge: NodeJS.Timeout | undefined;
   app.addHook('onReady', (done) => {

@@ -160,6 +160,18 @@ export const SETTINGS = [
       'Slack-compatible webhook for escalations. Empty: notifications go to the log and audit table only.',
   },
   {
+    env: 'WEBHOOK_SOURCES_CACHE',
+    default: '5s',
+    description:
+      'How long the API caches the webhook_sources table (alert source credentials); edits apply after it.',
+  },
+  {
+    env: 'WEBHOOK_MAX_AGE',
+    default: '5m',
+    description:
+      'Generic webhooks whose X-Dharma-Timestamp is older (or further ahead) than this are refused.',
+  },
+  {
     env: 'LOCK_LEASE',
     default: '1h',
     description: 'Default lease of a per-resource lock; a holder that does not renew or release loses it.',
@@ -261,6 +273,18 @@ export const SETTINGS = [
     default: '',
     description:
       'Change-risk ONNX model (model-meta.json must sit beside it). Empty: models/change-risk/model.onnx.',
+  },
+  {
+    env: 'ALERT_CLASSIFIER_MODEL_PATH',
+    default: '',
+    description:
+      'Alert-classifier ONNX model (model-meta.json must sit beside it). Empty: models/alert-classifier/model.onnx.',
+  },
+  {
+    env: 'METRIC_ANOMALY_MODEL_PATH',
+    default: '',
+    description:
+      'Metric-anomaly ONNX model (model-meta.json must sit beside it). Empty: models/metric-anomaly/model.onnx.',
   },
   {
     env: 'RISK_MEDIUM_THRESHOLD',

@@ -1,6 +1,7 @@
 /**
  * Retrains Dharma's models: installs the pinned Python packages (models/requirements.txt) into the tools
- * venv, runs models/change-risk/train.py, and says whether model.onnx changed. Training is seeded, so
+ * venv, runs each model's train.py (change-risk, alert-classifier, metric-anomaly), and says whether its
+ * model.onnx changed. Training is seeded, so
  * with the pinned versions it reproduces the committed model byte for byte.
  * Usage: tsx scripts/train-models.ts [--no-install]
  */
@@ -14,7 +15,8 @@ import { VENV_DIR } from './toolchain.js';
 
 const root = packageRoot();
 const bin = path.join(toolsDir(), VENV_DIR, 'bin');
-const model = path.join(root, 'models', 'change-risk', 'model.onnx');
+const MODELS = ['change-risk', 'alert-classifier', 'metric-anomaly'];
+const modelFile = (name: string) => path.join(root, 'models', name, 'model.onnx');
 
 function step(label: string, command: string, args: string[]): void {
   console.log(`${label}: ${[command, ...args].map((a) => path.relative(root, a) || a).join(' ')}`);
@@ -25,14 +27,13 @@ function step(label: string, command: string, args: string[]): void {
   }
 }
 
-const sha = () =>
+const sha = (model: string) =>
   existsSync(model) ? createHash('sha256').update(readFileSync(model)).digest('hex') : 'none';
 
 if (!existsSync(path.join(bin, 'python'))) {
   console.error(`no Python venv at ${path.dirname(bin)}: run \`npm run setup\` first`);
   process.exit(1);
 }
-const before = sha();
 if (!process.argv.includes('--no-install')) {
   step('install', path.join(bin, 'pip'), [
     'install',
@@ -43,8 +44,13 @@ if (!process.argv.includes('--no-install')) {
     path.join(root, 'models', 'requirements.txt'),
   ]);
 }
-step('train change-risk', path.join(bin, 'python'), [path.join(root, 'models', 'change-risk', 'train.py')]);
-const after = sha();
-console.log(
-  after === before ? `model.onnx unchanged (sha256 ${after})` : `model.onnx changed: ${before} -> ${after}`,
-);
+for (const name of MODELS) {
+  const before = sha(modelFile(name));
+  step(`train ${name}`, path.join(bin, 'python'), [path.join(root, 'models', name, 'train.py')]);
+  const after = sha(modelFile(name));
+  console.log(
+    after === before
+      ? `${name}/model.onnx unchanged (sha256 ${after})`
+      : `${name}/model.onnx changed: ${before} -> ${after}`,
+  );
+}

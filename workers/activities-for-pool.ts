@@ -12,6 +12,7 @@ import { createDriftScheduleActivities } from '../activities/control/drift-sched
 import { createHealthCheckActivities } from '../activities/cloud/health-checks.js';
 import { createCostActivities } from '../activities/store/cost.js';
 import { createDeploymentActivities } from '../activities/store/deployments.js';
+import { createIncidentActivities } from '../activities/store/incidents.js';
 import { createTopologyActivities } from '../activities/store/topology.js';
 import { createAccessRecheckActivities } from '../activities/trust/access-recheck.js';
 import { createPolicyActivities } from '../activities/trust/policy.js';
@@ -31,6 +32,7 @@ const FACTORIES: Record<PoolName, ReadonlyArray<(deps: ActivityDeps) => object>>
     createCostActivities,
     createTopologyActivities,
     createDriftScheduleActivities,
+    createIncidentActivities,
   ],
   terraform: [createTerraformActivities],
   cloud: [createCloudActivities, createHealthCheckActivities],

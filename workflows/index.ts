@@ -4,3 +4,4 @@ export * from './change-request/workflow.js';
 export * from './doctor/workflow.js';
 export * from './provision/workflow.js';
 export * from './drift/workflow.js';
+export * from './remediation/workflow.js';

@@ -13,6 +13,7 @@ import { cachedRiskModel, riskModelPath } from '../../lib/risk/model.js';
 import { riskLevel, riskThresholdsFromEnv, type RiskLevel } from '../../lib/risk/options.js';
 import { activityOrigin } from '../origin.js';
 import { pingActivity } from '../ping.js';
+import { createAlertMlActivities } from './alerts.js';
 
 export interface ScoreChangeRiskInput {
   /** The change: its summary (what a plan step returns; preferred, small) or the plan JSON itself. */
@@ -45,6 +46,7 @@ export function createMlActivities(deps: ActivityDeps) {
   const modelPath = riskModelPath(deps.env);
   return {
     ping: pingActivity('ml'),
+    ...createAlertMlActivities(deps),
 
     /** Scores a change with the change-risk model (loaded once per worker process, on first use). */
     async scoreChangeRisk(input: ScoreChangeRiskInput): Promise<ChangeRiskScore> {

@@ -1,0 +1,131 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
+import type { AlertSourceKind } from '../../lib/alerts/alert.js';
+import { Unauthenticated } from '../errors.js';
+
+export interface WebhookSource {
+  source: string;
+  kind: AlertSourceKind;
+  secret: string | null;
+  keyHash: string | null;
+  enabled: boolean;
+}
+
+/**
+ * webhook_sources read at most once per `ttlMs`, so credentials edited in PostgreSQL apply to every
+ * replica without a restart, and a burst of webhooks costs no query per request.
+ */
+export function createSourceCache(db: pg.Pool, ttlMs: number) {
+  let loaded: Promise<Map<string, WebhookSource>> | undefined;
+  let loadedAt = 0;
+  const load = async () => {
+    const { rows } = await db.query<{
+      source: string;
+      kind: AlertSourceKind;
+      secret: string | null;
+      key_hash: string | null;
+      enabled: boolean;
+    }>('SELECT source, kind, secret, key_hash, enabled FROM webhook_sources');
+    return new Map(
+      rows.map((r) => [
+        r.source,
+        { source: r.source, kind: r.kind, secret: r.secret, keyHash: r.key_hash, enabled: r.enabled },
+      ]),
+    );
+  };
+  return async (source: string): Promise<WebhookSource | undefined> => {
+    if (!loaded || Date.now() - loadedAt > ttlMs) {
+      loadedAt = Date.now();
+      loaded = load();
+      // A failed load must not be cached: the next request tries again.
+      loaded.catch(() => {
+        loaded = undefined;
+      });
+    }
+    return (await loaded).get(source);
+  };
+}
+
+const refuse = (reason: string, message: string) => new Unauthenticated(reason, message);
+
+function equalHex(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'hex');
+  const b = Buffer.from(given, 'hex');
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+}
+
+export function hmacHex(secret: string, ...parts: (string | Buffer)[]): string {
+  const hmac = createHmac('sha256', secret);
+  for (const part of parts) hmac.update(part);
+  return hmac.digest('hex');
+}
+
+export const keyHash = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** The source must exist, be enabled and be of the kind the route receives. */
+export function checkSource(found: WebhookSource | undefined, name: string, kind: AlertSourceKind) {
+  if (!found || found.kind !== kind)
+    throw refuse('unknown_source', `no ${kind} webhook source named ${name}`);
+  if (!found.enabled) throw refuse('source_disabled', `webhook source ${name} is disabled`);
+  return found;
+}
+
+export function verifyBearer(source: WebhookSource, authorization: string | undefined): void {
+  const match = /^Bearer (.+)$/i.exec(authorization ?? '');
+  if (!match) throw refuse('missing_credentials', 'Authorization: Bearer <source key> is required');
+  if (!source.keyHash || !equalHex(source.keyHash, keyHash(match[1]!))) {
+    throw refuse('bad_key', `the key is not valid for source ${source.source}`);
+  }
+}
+
+/** `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]` (several while a secret rotates): one must match. */
+export function verifyPagerDuty(source: WebhookSource, header: string | undefined, raw: Buffer): void {
+  if (!header) throw refuse('missing_signature', 'X-PagerDuty-Signature is required');
+  if (!source.secret) throw refuse('bad_signature', `source ${source.source} has no signing secret`);
+  const expected = hmacHex(source.secret, raw);
+  const given = header.split(',').map((part) => part.trim().replace(/^v1=/, ''));
+  if (!given.some((sig) => equalHex(expected, sig))) {
+    throw refuse('bad_signature', 'X-PagerDuty-Signature does not match the body');
+  }
+}
+
+/**
+ * `X-Dharma-Signature: sha256=<hex of hmac("<timestamp>.<raw body>")>` with `X-Dharma-Timestamp` in unix
+ * seconds, no older than `maxAgeMs`. Returns the signature, which the caller records against replay.
+ */
+export function verifyGeneric(
+  source: WebhookSource,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  raw: Buffer,
+  maxAgeMs: number,
+  nowMs: number,
+): { signature: string; expiresAt: Date } {
+  if (!timestamp || !signature) {
+    throw refuse('missing_signature', 'X-Dharma-Timestamp and X-Dharma-Signature are required');
+  }
+  if (!/^\d{1,12}$/.test(timestamp)) throw refuse('bad_timestamp', 'X-Dharma-Timestamp must be unix seconds');
+  const sentMs = Number(timestamp) * 1000;
+  if (Math.abs(nowMs - sentMs) > maxAgeMs) {
+    throw refuse('stale', `X-Dharma-Timestamp is more than ${maxAgeMs / 1000}s away from now`);
+  }
+  if (!source.secret) throw refuse('bad_signature', `source ${source.source} has no signing secret`);
+  const given = signature.replace(/^sha256=/, '');
+  if (!equalHex(hmacHex(source.secret, `${timestamp}.`, raw), given)) {
+    throw refuse('bad_signature', 'X-Dharma-Signature does not match the timestamp and body');
+  }
+  return { signature: given.toLowerCase(), expiresAt: new Date(sentMs + maxAgeMs) };
+}
+
+/**
+ * Records a signature once across every API replica; false when it was already seen (a replay). Rows
+ * past their expiry are refused as stale anyway, so they are swept here.
+ */
+export async function firstUse(db: pg.Pool, signature: string, expiresAt: Date): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO webhook_replays (signature, expires_at) VALUES ($1, $2) ON CONFLICT (signature) DO NOTHING`,
+    [signature, expiresAt],
+  );
+  if (Math.random() < 0.01) await db.query('DELETE FROM webhook_replays WHERE expires_at < now()');
+  return rowCount === 1;
+}

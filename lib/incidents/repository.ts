@@ -1,0 +1,182 @@
+import type { Queryable } from '../db/pool.js';
+import type { Severity } from '../alerts/alert.js';
+
+export type IncidentStatus = 'detected' | 'triaged' | 'escalated' | 'resolved';
+
+export interface Incident {
+  id: string;
+  fingerprint: string;
+  source: string;
+  alertName: string;
+  severity: Severity;
+  target: string;
+  status: IncidentStatus;
+  firstSeen: string;
+  lastSeen: string;
+  resolvedAt?: string;
+  mttrSeconds?: number;
+  notifications: number;
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+export interface NewIncident {
+  id: string;
+  fingerprint: string;
+  source: string;
+  alertName: string;
+  severity: Severity;
+  target: string;
+  firstSeen: string;
+}
+
+/**
+ * Every write takes a `dedupeKey` (the writing activity's key): the timeline row is inserted once, and the
+ * incident is changed only by the statement that inserted it, so a retried activity changes nothing twice.
+ */
+export async function openIncident(
+  db: Queryable,
+  incident: NewIncident,
+  detail: Record<string, unknown>,
+  dedupeKey: string,
+): Promise<void> {
+  await db.query(
+    `WITH created AS (
+       INSERT INTO incidents (id, fingerprint, source, alert_name, severity, target, status, first_seen, last_seen)
+       VALUES ($1, $2, $3, $4, $5, $6, 'detected', $7, $7)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id
+     )
+     INSERT INTO incident_timeline (incident_id, at, kind, detail, dedupe_key)
+     VALUES ($1, $7, 'detected', $8, $9)
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [
+      incident.id,
+      incident.fingerprint,
+      incident.source,
+      incident.alertName,
+      incident.severity,
+      incident.target,
+      incident.firstSeen,
+      JSON.stringify(detail),
+      dedupeKey,
+    ],
+  );
+}
+
+/** Adds `count` notifications (and moves last_seen) once per dedupeKey, with one timeline entry. */
+export async function countNotifications(
+  db: Queryable,
+  input: { incidentId: string; count: number; lastSeen: string; detail: Record<string, unknown> },
+  dedupeKey: string,
+): Promise<void> {
+  await db.query(
+    `WITH entry AS (
+       INSERT INTO incident_timeline (incident_id, at, kind, detail, dedupe_key)
+       VALUES ($1, $3, 'alerts', $4, $5)
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING incident_id
+     )
+     UPDATE incidents SET notifications = notifications + $2, last_seen = GREATEST(last_seen, $3)
+     WHERE id IN (SELECT incident_id FROM entry)`,
+    [input.incidentId, input.count, input.lastSeen, JSON.stringify(input.detail), dedupeKey],
+  );
+}
+
+/** Sets the status with a timeline entry of `kind`; resolving also stamps resolved_at and the MTTR. */
+export async function changeStatus(
+  db: Queryable,
+  input: {
+    incidentId: string;
+    status: IncidentStatus;
+    at: string;
+    kind: string;
+    detail: Record<string, unknown>;
+  },
+  dedupeKey: string,
+): Promise<void> {
+  await db.query(
+    `WITH entry AS (
+       INSERT INTO incident_timeline (incident_id, at, kind, detail, dedupe_key)
+       VALUES ($1, $3, $4, $5, $6)
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING incident_id
+     )
+     UPDATE incidents SET status = $2,
+       resolved_at = CASE WHEN $2 = 'resolved' THEN $3::timestamptz ELSE resolved_at END,
+       mttr_seconds = CASE WHEN $2 = 'resolved'
+         THEN EXTRACT(EPOCH FROM ($3::timestamptz - first_seen)) ELSE mttr_seconds END
+     WHERE id IN (SELECT incident_id FROM entry)`,
+    [input.incidentId, input.status, input.at, input.kind, JSON.stringify(input.detail), dedupeKey],
+  );
+}
+
+interface IncidentRow {
+  id: string;
+  fingerprint: string;
+  source: string;
+  alert_name: string;
+  severity: Severity;
+  target: string;
+  status: IncidentStatus;
+  first_seen: Date;
+  last_seen: Date;
+  resolved_at: Date | null;
+  mttr_seconds: number | null;
+  notifications: number;
+}
+
+function fromRow(row: IncidentRow): Incident {
+  return {
+    id: row.id,
+    fingerprint: row.fingerprint,
+    source: row.source,
+    alertName: row.alert_name,
+    severity: row.severity,
+    target: row.target,
+    status: row.status,
+    firstSeen: row.first_seen.toISOString(),
+    lastSeen: row.last_seen.toISOString(),
+    ...(row.resolved_at ? { resolvedAt: row.resolved_at.toISOString() } : {}),
+    ...(row.mttr_seconds !== null ? { mttrSeconds: row.mttr_seconds } : {}),
+    notifications: row.notifications,
+  };
+}
+
+export async function listIncidents(
+  db: Queryable,
+  filter: { status?: IncidentStatus; fingerprint?: string; limit: number },
+): Promise<Incident[]> {
+  const { rows } = await db.query<IncidentRow>(
+    `SELECT * FROM incidents
+     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR fingerprint = $2)
+     ORDER BY first_seen DESC, id LIMIT $3`,
+    [filter.status ?? null, filter.fingerprint ?? null, filter.limit],
+  );
+  return rows.map(fromRow);
+}
+
+export async function getIncident(
+  db: Queryable,
+  id: string,
+): Promise<(Incident & { timeline: TimelineEntry[] }) | undefined> {
+  const { rows } = await db.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const timeline = await db.query<{ at: Date; kind: string; detail: Record<string, unknown> }>(
+    'SELECT at, kind, detail FROM incident_timeline WHERE incident_id = $1 ORDER BY at, id',
+    [id],
+  );
+  return {
+    ...fromRow(row),
+    timeline: timeline.rows.map((entry) => ({
+      at: entry.at.toISOString(),
+      kind: entry.kind,
+      detail: entry.detail,
+    })),
+  };
+}
