@@ -5,6 +5,7 @@ import { setting, type Env } from '../config.js';
 import { DharmaError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { FEATURE_NAMES } from './features.js';
+import { loadOnce } from '../alerts-ml/onnx-model.js';
 
 /** What train.py writes beside model.onnx. */
 interface ModelMeta {
@@ -89,18 +90,5 @@ export async function loadRiskModel(modelPath: string): Promise<RiskModel> {
   };
 }
 
-const loaded = new Map<string, Promise<RiskModel>>();
-
-/**
- * The model at `modelPath`, loaded once per process: the first caller starts the load, later ones share
- * it. A failed load is forgotten so the next call (an activity retry) tries again.
- */
-export function cachedRiskModel(modelPath: string): Promise<RiskModel> {
-  let model = loaded.get(modelPath);
-  if (!model) {
-    model = loadRiskModel(modelPath);
-    loaded.set(modelPath, model);
-    void model.catch(() => loaded.delete(modelPath));
-  }
-  return model;
-}
+/** The model at `modelPath`, loaded once per process (a failed load is retried on the next call). */
+export const cachedRiskModel: (modelPath: string) => Promise<RiskModel> = loadOnce(loadRiskModel);
