@@ -25,6 +25,7 @@ import blueprintsRoutes from './routes/blueprints.js';
 import deploymentsRoutes from './routes/deployments.js';
 import docsRoutes from './routes/docs.js';
 import healthRoutes from './routes/health.js';
+import incidentsRoutes from './routes/incidents.js';
 import metricsRoutes from './routes/metrics.js';
 import runActionsRoutes from './routes/run-actions.js';
 import runsRoutes from './routes/runs.js';
@@ -130,6 +131,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
         { name: 'deployments', description: 'Blueprint deployments (provision runs)' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
         { name: 'webhooks', description: 'Alert intake from monitoring (per-source credentials)' },
+        { name: 'incidents', description: 'Incidents opened from alerts, with their timelines' },
       ],
     },
   });
@@ -143,6 +145,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiApp> {
   await app.register(blueprintsRoutes, { ctx });
   await app.register(deploymentsRoutes, { ctx });
   await app.register(webhooksRoutes, { ctx, env });
+  await app.register(incidentsRoutes, { ctx });
 
   let purge: NodeJS.Timeout | undefined;
   app.addHook('onReady', (done) => {

@@ -221,3 +221,11 @@ export class PlanNotAvailable extends ApiError {
   readonly code = 'plan_not_available';
   readonly status = 409;
 }
+
+export class IncidentNotFound extends ApiError {
+  readonly code = 'incident_not_found';
+  readonly status = 404;
+  constructor(id: string) {
+    super(`incident ${JSON.stringify(id)} does not exist`);
+  }
+}

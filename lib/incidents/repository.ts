@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import type { Severity } from '../alerts/alert.js';
+import { InvalidCursor } from '../db/audit.js';
 
 export type IncidentStatus = 'detected' | 'triaged' | 'escalated' | 'resolved';
 
@@ -147,17 +148,71 @@ function fromRow(row: IncidentRow): Incident {
   };
 }
 
-export async function listIncidents(
-  db: Queryable,
-  filter: { status?: IncidentStatus; fingerprint?: string; limit: number },
-): Promise<Incident[]> {
+export const INCIDENTS_MAX_LIMIT = 500;
+
+export interface IncidentFilter {
+  status?: IncidentStatus;
+  severity?: Severity;
+  target?: string;
+  fingerprint?: string;
+  /** Only incidents first seen at or after this time. */
+  since?: Date;
+  limit: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface IncidentPage {
+  items: Incident[];
+  nextCursor?: string;
+}
+
+/** The cursor is the (first_seen, id) key of a page's last row; opaque to clients. */
+function encodeCursor(incident: Incident): string {
+  return Buffer.from(`${incident.firstSeen}|${incident.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [Date, string] {
+  const [at, ...id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const firstSeen = new Date(at ?? '');
+  if (id.length === 0 || Number.isNaN(firstSeen.getTime())) throw new InvalidCursor(cursor);
+  return [firstSeen, id.join('|')];
+}
+
+/**
+ * Newest first. Pages are keyed on (first_seen, id) rather than OFFSET, so incidents opened between two page
+ * requests never shift or repeat rows.
+ */
+export async function pageIncidents(db: Queryable, filter: IncidentFilter): Promise<IncidentPage> {
+  const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), INCIDENTS_MAX_LIMIT);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, ...values: unknown[]) => {
+    where.push(clause.replace(/\?/g, () => `$${params.push(values.shift())}`));
+  };
+  if (filter.status !== undefined) add('status = ?', filter.status);
+  if (filter.severity !== undefined) add('severity = ?', filter.severity);
+  if (filter.target !== undefined) add('target = ?', filter.target);
+  if (filter.fingerprint !== undefined) add('fingerprint = ?', filter.fingerprint);
+  if (filter.since !== undefined) add('first_seen >= ?', filter.since);
+  if (filter.cursor !== undefined) {
+    const [firstSeen, id] = decodeCursor(filter.cursor);
+    // The plain bound lets the first_seen index narrow the scan; the row comparison breaks ties on id.
+    add('first_seen <= ? AND (first_seen, id) < (?, ?)', firstSeen, firstSeen, id);
+  }
+  params.push(limit + 1);
   const { rows } = await db.query<IncidentRow>(
-    `SELECT * FROM incidents
-     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR fingerprint = $2)
-     ORDER BY first_seen DESC, id LIMIT $3`,
-    [filter.status ?? null, filter.fingerprint ?? null, filter.limit],
+    `SELECT * FROM incidents ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY first_seen DESC, id DESC LIMIT $${params.length}`,
+    params,
   );
-  return rows.map(fromRow);
+  const items = rows.slice(0, limit).map(fromRow);
+  const last = items[items.length - 1];
+  return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+}
+
+export async function listIncidents(db: Queryable, filter: IncidentFilter): Promise<Incident[]> {
+  return (await pageIncidents(db, filter)).items;
 }
 
 export async function getIncident(

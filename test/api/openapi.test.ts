@@ -28,6 +28,8 @@ const EXPECTED = [
   ['post', '/v1/webhooks/grafana'],
   ['post', '/v1/webhooks/pagerduty'],
   ['post', '/v1/webhooks/generic'],
+  ['get', '/v1/incidents'],
+  ['get', '/v1/incidents/{id}'],
   ['get', '/healthz'],
   ['get', '/readyz'],
   ['get', '/metrics'],
