@@ -281,6 +281,17 @@ export const SETTINGS = [
       'Alert-classifier ONNX model (model-meta.json must sit beside it). Empty: models/alert-classifier/model.onnx.',
   },
   {
+    env: 'PLAYBOOKS_DIR',
+    default: 'playbooks',
+    description: 'Directory of remediation playbooks (*.yaml, *.yml, *.json); all are validated at start.',
+  },
+  {
+    env: 'CLASSIFIER_MIN_CONFIDENCE',
+    default: '0.6',
+    description:
+      'Least alert-classifier confidence (0..1) that may pick a playbook when no rule matches; below it, escalate.',
+  },
+  {
     env: 'METRIC_ANOMALY_MODEL_PATH',
     default: '',
     description:
@@ -312,6 +323,24 @@ export const SETTINGS = [
     default: '',
     description:
       'PostgreSQL server that blueprint sql health checks query (their database replaces the path). Empty: DATABASE_URL.',
+  },
+  {
+    env: 'REMEDIATION_LOG_DIRS',
+    default: '',
+    description:
+      'Comma-separated directories (and their subdirectories) whose logs the rotateLogs remediation may rotate. Empty: it refuses every directory.',
+  },
+  {
+    env: 'REMEDIATION_COMMANDS',
+    default: '',
+    description:
+      'JSON map name -> argv (no shell) of the processes restartSupervisedProcess may start, e.g. {"api":["node","api.js"]}. Empty: it only stops processes.',
+  },
+  {
+    env: 'REMEDIATION_RUN_DIR',
+    default: '',
+    description:
+      'Where restartSupervisedProcess keeps <name>.pid and <name>.log of the processes it supervises by name. Empty: DHARMA_HOME/run.',
   },
   { env: 'LOG_LEVEL', default: 'info', description: 'Log level: trace, debug, info, warn, error.' },
   {

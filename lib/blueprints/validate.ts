@@ -1,4 +1,4 @@
-import { Compile } from 'typebox/compile';
+import { fieldPath, IDENT, schemaChecker, type Segment } from '../schema-problems.js';
 import type { BlueprintProblem } from './errors.js';
 import { BlueprintInvalid } from './errors.js';
 import {
@@ -9,71 +9,16 @@ import {
 } from './provider-families.js';
 import { BlueprintInput, type HealthCheck } from './schema.js';
 
-type Segment = string | number;
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
-/** `resources[2].dependsOn[0]`, `variables["Cost Center"]`: a field path as people read it. */
-function fieldPath(segments: readonly Segment[]): string {
-  return segments
-    .map((s, i) =>
-      typeof s === 'number' ? `[${s}]` : IDENT.test(s) ? (i === 0 ? s : `.${s}`) : `[${JSON.stringify(s)}]`,
-    )
-    .join('');
-}
-
 function problem(segments: readonly Segment[], message: string): BlueprintProblem {
   const pointer = segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
   return { path: fieldPath(segments), pointer, message };
 }
 
-function segmentsOf(pointer: string): Segment[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
-const inputValidator = Compile(BlueprintInput);
-
-interface SchemaError {
-  keyword: string;
-  instancePath: string;
-  params: Record<string, unknown>;
-  message: string;
-}
+const checkInput = schemaChecker(BlueprintInput, { describePatterns: false });
 
 /** Schema errors, one per field: a union's failed branches are merged into one "a or b" message. */
 function schemaProblems(doc: unknown): BlueprintProblem[] {
-  const byField = new Map<string, { segments: Segment[]; messages: string[]; union: boolean }>();
-  const add = (segments: Segment[], message: string, union = false) => {
-    const key = JSON.stringify(segments);
-    const entry = byField.get(key) ?? { segments, messages: [], union: false };
-    if (union) entry.union = true;
-    else if (!entry.messages.includes(message)) entry.messages.push(message);
-    byField.set(key, entry);
-  };
-  for (const error of inputValidator.Errors(doc) as Iterable<SchemaError>) {
-    const at = segmentsOf(error.instancePath);
-    const { params } = error;
-    if (error.keyword === 'boolean') continue; // repeated by the parent's additionalProperties error
-    if (error.keyword === 'additionalProperties' && Array.isArray(params.additionalProperties)) {
-      for (const name of params.additionalProperties)
-        add([...at, String(name)], 'is not an allowed property');
-    } else if (error.keyword === 'required' && Array.isArray(params.requiredProperties)) {
-      for (const name of params.requiredProperties) add([...at, String(name)], 'is required');
-    } else if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
-      add(at, `must be one of ${params.allowedValues.map(String).join(', ')}`);
-    } else if (error.keyword === 'anyOf') {
-      add(at, '', true);
-    } else {
-      add(at, error.message);
-    }
-  }
-  return [...byField.values()].map(({ segments, messages, union }) =>
-    problem(segments, union ? messages.join(' or ') : messages.join('; ')),
-  );
+  return checkInput(doc).map(({ segments, message }) => problem(segments, message));
 }
 
 const KNOWN_PROVIDERS = new Set([...Object.values(FAMILY_PROVIDERS).flat(), ...UTILITY_PROVIDERS]);

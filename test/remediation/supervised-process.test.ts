@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { createSupervisedProcessActions } from '../../activities/cloud/remediation/supervised-process.js';
+import { canConnect, freePort } from '../../lib/net.js';
+import { onCleanup } from '../harness/cleanup.js';
+import { echoServerCommand } from './fixtures/echo-server-command.js';
+
+const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dharma-run-'));
+onCleanup(() => fs.rm(runDir, { recursive: true, force: true }));
+const started = new Set<number>();
+onCleanup(() => {
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function actions(commands: Record<string, string[]>) {
+  return createSupervisedProcessActions({
+    env: { REMEDIATION_RUN_DIR: runDir, REMEDIATION_COMMANDS: JSON.stringify(commands) },
+  }).restartSupervisedProcess;
+}
+
+/** Starts the echo server as an already running, supervised process and waits until it answers. */
+async function runningServer(pidFile: string, port: number, ...flags: string[]): Promise<number> {
+  const [command, ...args] = echoServerCommand(port, pidFile, ...flags) as [string, ...string[]];
+  const child = spawn(command, args, { stdio: 'ignore' });
+  started.add(child.pid!);
+  await waitFor(() => canConnect('127.0.0.1', port, 200));
+  return child.pid!;
+}
+
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await sleep(25);
+  }
+}
+
+async function greeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('end', () => resolve(text.trim()));
+    socket.on('error', reject);
+  });
+}
+
+async function rejection(promise: Promise<unknown>, type: string): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ApplicationFailure);
+  assert.equal(error.nonRetryable, true);
+  assert.equal(error.type, type);
+  return error.message;
+}
+
+describe('restartSupervisedProcess', () => {
+  it('stops a named process and starts its configured command again: the port answers from a new pid', async () => {
+    const port = await freePort();
+    const restart = actions({ echo: echoServerCommand(port) });
+    const oldPid = await runningServer(path.join(runDir, 'echo.pid'), port);
+
+    const result = await restart({ name: 'echo', graceMs: 3000 });
+    started.add(result.newPid!);
+
+    assert.equal(result.oldPid, oldPid);
+    assert.equal(result.stopped, 'signal');
+    assert.equal(result.startCommand, 'echo');
+    assert.ok(result.newPid && result.newPid !== oldPid);
+    assert.equal((await fs.readFile(path.join(runDir, 'echo.pid'), 'utf8')).trim(), String(result.newPid));
+    await waitFor(() => canConnect('127.0.0.1', port, 200));
+    assert.equal(await greeting(port), `pid ${result.newPid}`);
+
+    // A retry after the process died on its own only starts it again.
+    process.kill(result.newPid, 'SIGKILL');
+    await waitFor(async () => !(await canConnect('127.0.0.1', port, 200)));
+    await sleep(100);
+    const retried = await restart({ name: 'echo', graceMs: 3000 });
+    started.add(retried.newPid!);
+    assert.equal(retried.stopped, 'not-running');
+    assert.equal(retried.oldPid, result.newPid);
+    await waitFor(() => canConnect('127.0.0.1', port, 200));
+    assert.equal(await greeting(port), `pid ${retried.newPid}`);
+  });
+
+  it('kills a process that ignores the signal after graceMs, and only stops when no command is configured', async () => {
+    const port = await freePort();
+    const pidFile = path.join(runDir, 'stubborn.pid');
+    const oldPid = await runningServer(pidFile, port, '--ignore-sigterm');
+    const before = Date.now();
+
+    const result = await actions({})({ pidFile, graceMs: 300 });
+
+    assert.ok(Date.now() - before >= 300);
+    assert.deepEqual(result, { pidFile, oldPid, stopped: 'killed', newPid: null, startCommand: null });
+    assert.equal(await canConnect('127.0.0.1', port, 200), false);
+  });
+
+  it('refuses start commands outside REMEDIATION_COMMANDS and commands that cannot start', async () => {
+    const restart = actions({ broken: ['/nonexistent/binary'] });
+    assert.match(
+      await rejection(restart({ name: 'api', startCommand: 'rm-rf' }), 'RemediationRefused'),
+      /startCommand rm-rf is not in REMEDIATION_COMMANDS/,
+    );
+    assert.match(
+      await rejection(restart({ name: 'broken' }), 'RemediationRefused'),
+      /\/nonexistent\/binary did not start: .*ENOENT/,
+    );
+  });
+
+  it('refuses bad input without retrying, naming the field', async () => {
+    const restart = actions({});
+    const bad = (input: unknown) => rejection(restart(input as never), 'InvalidRemediationInput');
+    assert.match(
+      await bad({}),
+      /restartSupervisedProcess: pidFile: expected a pid file path \(or a name\), got nothing/,
+    );
+    assert.match(await bad({ pidFile: 'x.pid' }), /pidFile: expected an absolute path, got "x.pid"/);
+    assert.match(await bad({ name: '../etc/passwd' }), /name: expected letters, digits/);
+    assert.match(await bad({ name: 'api', signal: 'SIGSTOP' }), /signal: expected one of SIGTERM/);
+    assert.match(await bad({ name: 'api', graceMs: 1.5 }), /graceMs: expected an integer from 0 to 600000/);
+  });
+});
