@@ -17,7 +17,7 @@ import {
   type MetricWindow,
 } from '../lib/alerts-ml/anomaly.js';
 import { defaultAlertClassifierPath, loadAlertClassifier } from '../lib/alerts-ml/classifier.js';
-import { loadOnnxModel } from '../lib/alerts-ml/onnx-model.js';
+import { loadOnnxModel } from '../lib/onnx-model.js';
 import { SERIES_FEATURES, seriesFeatures } from '../lib/alerts-ml/series-features.js';
 import { alertText, TEXT_BUCKETS, vectorizeText, type AlertText } from '../lib/alerts-ml/text-features.js';
 import { summarize, type LatencySummary } from './stats.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
-import { loadOnce, loadOnnxModel, type OnnxModelMeta } from './onnx-model.js';
+import { loadOnce, loadOnnxModel, type OnnxModelMeta } from '../onnx-model.js';
 import { SERIES_FEATURES, seriesFeatures, type Baseline } from './series-features.js';
 
 interface AnomalyMeta extends OnnxModelMeta {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
-import { loadOnce, loadOnnxModel, type OnnxModelMeta } from './onnx-model.js';
+import { loadOnce, loadOnnxModel, type OnnxModelMeta } from '../onnx-model.js';
 import { alertText, TEXT_BUCKETS, vectorizeText, type AlertText } from './text-features.js';
 
 export const ALERT_CAUSES = [

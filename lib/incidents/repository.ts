@@ -25,15 +25,11 @@ export interface TimelineEntry {
   detail: Record<string, unknown>;
 }
 
-export interface NewIncident {
-  id: string;
-  fingerprint: string;
-  source: string;
-  alertName: string;
-  severity: Severity;
-  target: string;
-  firstSeen: string;
-}
+/** What opening an incident records; status, counters and resolution follow from later writes. */
+export type NewIncident = Pick<
+  Incident,
+  'id' | 'fingerprint' | 'source' | 'alertName' | 'severity' | 'target' | 'firstSeen'
+>;
 
 /**
  * Every write takes a `dedupeKey` (the writing activity's key): the timeline row is inserted once, and the

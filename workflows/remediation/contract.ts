@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { NormalizedAlert, Severity } from '../../lib/alerts/alert.js';
-import type { IncidentStatus } from '../../lib/incidents/repository.js';
+import type { NormalizedAlert } from '../../lib/alerts/alert.js';
+import type { Incident } from '../../lib/incidents/repository.js';
 
 export const REMEDIATION_WORKFLOW_TYPE = 'remediation';
 
@@ -8,17 +8,8 @@ export const REMEDIATION_WORKFLOW_TYPE = 'remediation';
 export const alertSignal = defineSignal<[NormalizedAlert]>('alert');
 
 /** The incident as the workflow holds it; carried across continue-as-new. */
-export interface IncidentState {
+export interface IncidentState extends Omit<Incident, 'id' | 'resolvedAt' | 'mttrSeconds'> {
   incidentId: string;
-  fingerprint: string;
-  source: string;
-  alertName: string;
-  severity: Severity;
-  target: string;
-  status: IncidentStatus;
-  firstSeen: string;
-  lastSeen: string;
-  notifications: number;
   /** What triage decided: `escalate` (P1/P2, on-call notified) or `watch` (P3 ticket, P4 log). */
   decision?: 'escalate' | 'watch';
   /** Continue-as-new count: scopes the idempotency keys of each run's activities. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DharmaError } from '../errors.js';
+import { DharmaError } from './errors.js';
 
 /** The fields of model-meta.json (written by each model's train.py) that inference relies on. */
 export interface OnnxModelMeta {
@@ -12,7 +12,8 @@ export interface OnnxModelMeta {
   output: string;
 }
 
-export class AlertModelInvalid extends DharmaError {}
+/** A model file and its model-meta.json disagree, or the meta does not fit the code that reads it. */
+export class ModelInvalid extends DharmaError {}
 
 export interface OnnxModel<Meta extends OnnxModelMeta> {
   /** `<name>@<version>+<first 12 hex of the file's sha256>`: which exact file answered. */
@@ -36,12 +37,12 @@ export async function loadOnnxModel<Meta extends OnnxModelMeta>(
   const meta = JSON.parse(await readFile(metaPath, 'utf8')) as Meta;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (meta.sha256 !== sha256) {
-    throw new AlertModelInvalid(
+    throw new ModelInvalid(
       `${metaPath} describes another file (sha256 ${meta.sha256}, ${modelPath} has ${sha256})`,
     );
   }
   const problem = check(meta);
-  if (problem !== undefined) throw new AlertModelInvalid(`${modelPath}: ${problem}`);
+  if (problem !== undefined) throw new ModelInvalid(`${modelPath}: ${problem}`);
   // Imported here, not at the top: only the ml pool should pay for loading the native runtime.
   const { InferenceSession, Tensor } = await import('onnxruntime-node');
   const session = await InferenceSession.create(bytes, {
