@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunDetail } from '../api/run-detail.js';
 import type { ApiClient } from './api-client.js';
 import { DharmaError } from '../lib/errors.js';
-import type { Progress } from './progress.js';
+import { createProgress, type Progress } from './progress.js';
 
 export type { RunDetail };
 
@@ -65,5 +65,29 @@ export async function followRun(
       );
     }
     await sleep(options.intervalMs ?? 500);
+  }
+}
+
+/**
+ * followRun with a live progress display and, when the run waits for an approval, how to give it
+ * (`approving` names what is approved: a change, a plan). The display is closed however the wait ends.
+ */
+export async function followRunLive(
+  client: ApiClient,
+  id: string,
+  { timeoutMs, approving }: { timeoutMs: number; approving: string },
+): Promise<RunDetail> {
+  const progress = createProgress();
+  try {
+    return await followRun(client, id, progress, {
+      timeoutMs,
+      onApprovalPending: (r) =>
+        progress.note(
+          `awaiting approval of ${approving} ${r.approval?.changeHash ?? '?'}: ${r.approval?.summary ?? ''}\n` +
+            `  approve: dharma runs approve ${r.workflowId}    reject: dharma runs reject ${r.workflowId}`,
+        ),
+    });
+  } finally {
+    progress.done();
   }
 }

@@ -8,8 +8,7 @@ import type { Identity } from '../credentials.js';
 import { ApiError, CommandFailed, UsageError } from '../errors.js';
 import { examples } from '../output.js';
 import { positiveInt } from '../parse.js';
-import { createProgress } from '../progress.js';
-import { followRun } from '../runs-api.js';
+import { followRunLive } from '../runs-api.js';
 
 interface DeployOptions extends Identity {
   env: string;
@@ -113,26 +112,15 @@ export function registerDeploy(program: Command): void {
       });
       console.log(`deploying ${blueprintId}@${started.version} to ${opts.env}: ${started.deploymentId}`);
       console.log(`  ${started.links.temporalUi}`);
-      const progress = createProgress();
-      try {
-        const run = await followRun(client, started.deploymentId, progress, {
-          timeoutMs: opts.timeout * 1000,
-          onApprovalPending: (r) =>
-            progress.note(
-              `awaiting approval of plan ${r.approval?.changeHash ?? '?'}: ${r.approval?.summary ?? ''}\n` +
-                `  approve: dharma runs approve ${r.workflowId}    reject: dharma runs reject ${r.workflowId}`,
-            ),
-        });
-        progress.done();
-        const deployment = await client.get<DeploymentDetail>(
-          `/v1/deployments/${encodeURIComponent(started.deploymentId)}`,
-        );
-        console.log(describe(deployment));
-        if (run.status !== 'COMPLETED' || deployment.state !== 'completed')
-          throw new CommandFailed(`deployment ${started.deploymentId} ${deployment.state}`);
-      } catch (error) {
-        progress.done();
-        throw error;
-      }
+      const run = await followRunLive(client, started.deploymentId, {
+        timeoutMs: opts.timeout * 1000,
+        approving: 'plan',
+      });
+      const deployment = await client.get<DeploymentDetail>(
+        `/v1/deployments/${encodeURIComponent(started.deploymentId)}`,
+      );
+      console.log(describe(deployment));
+      if (run.status !== 'COMPLETED' || deployment.state !== 'completed')
+        throw new CommandFailed(`deployment ${started.deploymentId} ${deployment.state}`);
     });
 }

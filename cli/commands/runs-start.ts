@@ -5,8 +5,7 @@ import type { Identity } from '../credentials.js';
 import { CommandFailed, UsageError } from '../errors.js';
 import { examples } from '../output.js';
 import { positiveInt } from '../parse.js';
-import { createProgress } from '../progress.js';
-import { followRun, startRun } from '../runs-api.js';
+import { followRunLive, startRun } from '../runs-api.js';
 import { describeRun } from '../run-view.js';
 
 interface StartOptions extends Identity {
@@ -57,22 +56,11 @@ export function registerRunStart(runs: Command): void {
       const started = await startRun(client, workflowType, input);
       console.log(`started ${started.workflowType} run ${started.workflowId}`);
       if (!opts.follow) return;
-      const progress = createProgress();
-      try {
-        const run = await followRun(client, started.workflowId, progress, {
-          timeoutMs: opts.timeout * 1000,
-          onApprovalPending: (r) =>
-            progress.note(
-              `awaiting approval of change ${r.approval?.changeHash ?? '?'}: ${r.approval?.summary ?? ''}\n` +
-                `  approve: dharma runs approve ${r.workflowId}    reject: dharma runs reject ${r.workflowId}`,
-            ),
-        });
-        progress.done();
-        console.log(describeRun(run));
-        if (run.status !== 'COMPLETED') throw new CommandFailed(`run ${run.workflowId} ${run.status}`);
-      } catch (error) {
-        progress.done();
-        throw error;
-      }
+      const run = await followRunLive(client, started.workflowId, {
+        timeoutMs: opts.timeout * 1000,
+        approving: 'change',
+      });
+      console.log(describeRun(run));
+      if (run.status !== 'COMPLETED') throw new CommandFailed(`run ${run.workflowId} ${run.status}`);
     });
 }
