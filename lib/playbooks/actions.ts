@@ -11,12 +11,25 @@ export interface ParamSpec {
   readonly description: string;
 }
 
+/** Pools that run playbook actions; each action's activity is registered on that pool's workers. */
+export type ActionPool = 'cloud' | 'orchestration';
+
+export interface ActionSpec {
+  readonly description: string;
+  readonly pool: ActionPool;
+  /** Activity name: it takes the rendered params as its input and returns what it did (JSON). */
+  readonly activity: string;
+  readonly params: Record<string, ParamSpec>;
+}
+
 const req = (type: ParamType, description: string): ParamSpec => ({ type, required: true, description });
 const opt = (type: ParamType, description: string): ParamSpec => ({ type, required: false, description });
 const REGION = opt('string', 'AWS region; default: the configured one.');
 
 export const PLAYBOOK_ACTIONS = {
   'process.restart': {
+    pool: 'cloud',
+    activity: 'restartSupervisedProcess',
     description:
       'Restart a supervised local process (activities/cloud/remediation: restartSupervisedProcess).',
     params: {
@@ -30,6 +43,8 @@ export const PLAYBOOK_ACTIONS = {
     },
   },
   'postgres.terminate-idle-connections': {
+    pool: 'cloud',
+    activity: 'terminateIdlePostgresConnections',
     description: 'Terminate idle PostgreSQL sessions beyond a threshold, oldest first.',
     params: {
       maxToTerminate: req('integer', 'Most sessions terminated in one run.'),
@@ -39,6 +54,8 @@ export const PLAYBOOK_ACTIONS = {
     },
   },
   'logs.rotate': {
+    pool: 'cloud',
+    activity: 'rotateLogs',
     description:
       'Free disk space by rotating and compressing the logs of a directory in REMEDIATION_LOG_DIRS.',
     params: {
@@ -50,6 +67,8 @@ export const PLAYBOOK_ACTIONS = {
     },
   },
   'workers.scale': {
+    pool: 'cloud',
+    activity: 'scaleWorkerPool',
     description: 'Grow or shrink a local worker pool.',
     params: {
       pool: req('string', 'Worker pool name.'),
@@ -57,14 +76,20 @@ export const PLAYBOOK_ACTIONS = {
     },
   },
   'stack.rollback': {
+    pool: 'orchestration',
+    activity: 'rollbackStack',
     description: 'Roll back the last deployment of a stack.',
     params: { stack: req('string', 'Stack id.'), environment: opt('string', 'Environment of the stack.') },
   },
   'aws.ec2.reboot': {
+    pool: 'cloud',
+    activity: 'rebootEc2Instance',
     description: 'Reboot an EC2 instance.',
     params: { instanceId: req('string', 'EC2 instance id.'), region: REGION },
   },
   'aws.asg.set-desired-capacity': {
+    pool: 'cloud',
+    activity: 'setAsgDesiredCapacity',
     description: "Set an Auto Scaling group's desired capacity.",
     params: {
       group: req('string', 'Auto Scaling group name.'),
@@ -73,6 +98,8 @@ export const PLAYBOOK_ACTIONS = {
     },
   },
   'aws.rds.reboot': {
+    pool: 'cloud',
+    activity: 'rebootRdsInstance',
     description: 'Reboot an RDS instance, failing over to its standby when asked (Multi-AZ).',
     params: {
       instanceId: req('string', 'RDS instance identifier.'),
@@ -81,10 +108,12 @@ export const PLAYBOOK_ACTIONS = {
     },
   },
   'aws.rds.snapshot': {
+    pool: 'cloud',
+    activity: 'snapshotRdsInstance',
     description: 'Take a manual snapshot of an RDS instance (a pre-check before touching it).',
     params: { instanceId: req('string', 'RDS instance identifier.'), region: REGION },
   },
-} as const satisfies Record<string, { description: string; params: Record<string, ParamSpec> }>;
+} as const satisfies Record<string, ActionSpec>;
 
 export type PlaybookAction = keyof typeof PLAYBOOK_ACTIONS;
 export const ACTION_NAMES = Object.keys(PLAYBOOK_ACTIONS) as PlaybookAction[];
@@ -94,6 +123,11 @@ export const isPlaybookAction = (name: string): name is PlaybookAction =>
 
 export function actionParams(action: PlaybookAction): Readonly<Record<string, ParamSpec>> {
   return PLAYBOOK_ACTIONS[action].params;
+}
+
+export function actionBinding(action: PlaybookAction): { pool: ActionPool; activity: string } {
+  const { pool, activity } = PLAYBOOK_ACTIONS[action];
+  return { pool, activity };
 }
 
 /** Same grammar as lib/config.ts durations (`30s`, `15m`, `1h`). */
