@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
-import { durationSetting, setting, type Env } from '../lib/config.js';
+import type { Env } from '../lib/config.js';
 import type { Principal } from '../lib/auth/verify.js';
 import { SemVer } from '../lib/blueprints/schema.js';
+import { provisionSettings } from '../lib/deployments/settings.js';
 import { accessRequestFromHttp } from '../lib/trust/claims.js';
 import {
   deploymentWorkflowId,
@@ -40,27 +41,6 @@ export interface ProvisionRequestBody {
   stack?: string;
   autoApply?: boolean;
   variables?: Record<string, unknown>;
-}
-
-/** The saga's settings from the environment; parsed at start-up so a bad value names its variable at once. */
-export function provisionSettings(env: Env): ProvisionSettings {
-  for (const name of [
-    'APPROVAL_TIMEOUT',
-    'APPROVAL_ESCALATE_BEFORE',
-    'LOCK_LEASE',
-    'DRIFT_INTERVAL',
-  ] as const)
-    durationSetting(name, env);
-  return {
-    approvalEnvironments: setting('DEPLOY_APPROVAL_ENVIRONMENTS', env)
-      .split(',')
-      .map((e) => e.trim())
-      .filter((e) => e !== ''),
-    driftInterval: setting('DRIFT_INTERVAL', env),
-    approvalTimeout: setting('APPROVAL_TIMEOUT', env),
-    approvalEscalateBefore: setting('APPROVAL_ESCALATE_BEFORE', env),
-    lockLease: setting('LOCK_LEASE', env),
-  };
 }
 
 /** The requester's zero-trust context from their token, for the saga's re-check before apply. */

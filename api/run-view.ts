@@ -1,13 +1,8 @@
-import {
-  defaultPayloadConverter,
-  defineSearchAttributeKey,
-  SearchAttributeType,
-  type SearchAttributePair,
-} from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { Type, type Static } from 'typebox';
-import type { DharmaSearchAttribute } from '../lib/search-attributes.js';
+import { SEARCH_ATTRIBUTE_KEYS, type DharmaSearchAttribute } from '../lib/search-attributes.js';
 import type { ApiContext } from './context.js';
 
 export const RUN_STATUSES = [
@@ -62,23 +57,6 @@ export const RunSummary = Type.Object({
 });
 export type RunSummary = Static<typeof RunSummary>;
 
-const KEYS = {
-  DharmaRequester: defineSearchAttributeKey('DharmaRequester', SearchAttributeType.KEYWORD),
-  DharmaEnvironment: defineSearchAttributeKey('DharmaEnvironment', SearchAttributeType.KEYWORD),
-  DharmaTarget: defineSearchAttributeKey('DharmaTarget', SearchAttributeType.KEYWORD),
-  DharmaState: defineSearchAttributeKey('DharmaState', SearchAttributeType.KEYWORD),
-} as const satisfies Record<DharmaSearchAttribute, unknown>;
-
-/** Typed search attribute pairs for a workflow start. */
-export function searchAttributePairs(
-  values: Partial<Record<DharmaSearchAttribute, string>>,
-): SearchAttributePair[] {
-  return Object.entries(values).map(([name, value]) => ({
-    key: KEYS[name as DharmaSearchAttribute],
-    value: String(value),
-  }));
-}
-
 export function links(ctx: ApiContext, workflowId: string, runId?: string): Static<typeof Links> {
   const ui = `${ctx.uiBaseUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ctx.temporal.options.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return {
@@ -88,7 +66,8 @@ export function links(ctx: ApiContext, workflowId: string, runId?: string): Stat
 }
 
 export function describedAttributes(description: WorkflowExecutionDescription) {
-  const get = (name: DharmaSearchAttribute) => description.typedSearchAttributes.get(KEYS[name]);
+  const get = (name: DharmaSearchAttribute) =>
+    description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS[name]);
   return {
     requester: get('DharmaRequester'),
     environment: get('DharmaEnvironment'),

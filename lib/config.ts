@@ -218,6 +218,12 @@ export const SETTINGS = [
     description: 'How long a stopping worker lets in-flight activities finish before cancelling them.',
   },
   {
+    env: 'WORKER_MAX_REPLICAS',
+    default: '4',
+    description:
+      'Most extra worker processes per pool that the scaleWorkerPool remediation may ask the `npm start` supervisor to run.',
+  },
+  {
     env: 'METRICS_PORT',
     default: '9464',
     description:
@@ -286,6 +292,12 @@ export const SETTINGS = [
     description: 'Directory of remediation playbooks (*.yaml, *.yml, *.json); all are validated at start.',
   },
   {
+    env: 'REMEDIATION_AUTO_HEAL',
+    default: 'true',
+    description:
+      'false: incidents are detected, triaged and escalated, but no playbook runs (an alert can opt out alone with the label dharma_autoheal="false").',
+  },
+  {
     env: 'CLASSIFIER_MIN_CONFIDENCE',
     default: '0.6',
     description:
@@ -341,6 +353,24 @@ export const SETTINGS = [
     default: '',
     description:
       'Where restartSupervisedProcess keeps <name>.pid and <name>.log of the processes it supervises by name. Empty: DHARMA_HOME/run.',
+  },
+  {
+    env: 'PROMETHEUS_URL',
+    default: '',
+    description:
+      'Prometheus server (base URL, e.g. http://prometheus:9090) whose HTTP API the playbook prometheus and metric-normal probes query. Empty: those probes fail without retrying.',
+  },
+  {
+    env: 'AWS_REGION',
+    default: 'us-east-1',
+    description:
+      'AWS region of the AWS remediation actions when a playbook step names none. Credentials come from the AWS SDK default chain (environment, profile, SSO, instance role).',
+  },
+  {
+    env: 'AWS_ENDPOINT_URL',
+    default: '',
+    description:
+      'Endpoint every AWS client of the cloud pool talks to (e.g. a moto server in tests). Empty: the real AWS endpoints of the region.',
   },
   { env: 'LOG_LEVEL', default: 'info', description: 'Log level: trace, debug, info, warn, error.' },
   {

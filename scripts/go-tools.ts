@@ -1,5 +1,5 @@
 /**
- * Builds OpenTofu, OPA and the Terraform providers from the Go module proxy into the tools directory,
+ * Builds OpenTofu, OPA, Prometheus and the Terraform providers from the Go module proxy into the tools directory,
  * pinned by the modules in scripts/tools/ (one module per tool so each keeps exactly the dependency
  * versions its release was built with; a shared module would raise ~70 of OpenTofu's and lose its HCL
  * fork). Providers land in a filesystem mirror that `tofu init` uses without network.
@@ -15,6 +15,16 @@ import { toolsDir } from '../lib/config.js';
 import { DharmaError, ToolMissing } from '../lib/errors.js';
 import { packageRoot } from '../lib/package-root.js';
 import { MIRROR_HOSTS, OPA_VERSION, PINNED_PROVIDERS, TOFU_VERSION } from '../lib/tofu-tools.js';
+
+/**
+ * Prometheus 3.16.0, published to the module proxy as v0.316.0 (scripts/tools/prometheus/go.mod). The tests
+ * of the prometheus and metric-normal probes query it for real; it is not part of the platform itself.
+ */
+export const PROMETHEUS_VERSION = '3.16.0';
+
+export function prometheusBinary(dir: string = toolsDir()): string {
+  return path.join(dir, 'bin', 'prometheus');
+}
 
 const TOOLS_MODULES = path.join(packageRoot(), 'scripts', 'tools');
 
@@ -32,6 +42,8 @@ interface GoTool {
   /** Package to build, relative to that module (`.` for the module's own main package). */
   readonly pkg: string;
   readonly ldflags: string;
+  /** Build tags (comma-separated), if any. */
+  readonly tags?: string;
   output(toolsDir: string, platform: string): string;
   /** Command whose output must contain `version` once built. */
   readonly versionArgs?: readonly string[];
@@ -70,6 +82,17 @@ export const GO_TOOLS: readonly GoTool[] = [
     ldflags: '-s -w',
     output: (dir) => path.join(dir, 'bin', 'opa'),
     versionArgs: ['version'],
+  },
+  {
+    name: 'prometheus',
+    version: PROMETHEUS_VERSION,
+    module: 'prometheus',
+    pkg: 'github.com/prometheus/prometheus/cmd/prometheus',
+    // Without the service-discovery plugins (cloud SDKs) the build takes half the time: ~2.5 min on 2 cores.
+    tags: 'remove_all_sd',
+    ldflags: `-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION}`,
+    output: (dir) => prometheusBinary(dir),
+    versionArgs: ['--version'],
   },
   ...PINNED_PROVIDERS.map((p): GoTool => ({
     name: `${p.namespace}/${p.type}`,
@@ -130,7 +153,9 @@ async function goPlatform(): Promise<string> {
 
 /** Everything that decides a tool's binary; a change rebuilds it. */
 function fingerprint(tool: GoTool, platform: string): string {
-  const hash = createHash('sha256').update(JSON.stringify([tool.version, tool.pkg, tool.ldflags, platform]));
+  // Tags join the hash only when set, so adding the field did not invalidate the stamps of untagged tools.
+  const inputs = [tool.version, tool.pkg, tool.ldflags, platform, ...(tool.tags ? [tool.tags] : [])];
+  const hash = createHash('sha256').update(JSON.stringify(inputs));
   const dir = path.join(TOOLS_MODULES, tool.module);
   for (const file of moduleFiles(dir)) hash.update(file).update(readFileSync(path.join(dir, file)));
   return hash.digest('hex');
@@ -182,7 +207,8 @@ async function buildTool(tool: GoTool, opts: GoToolsOptions, platform: string): 
   const started = Date.now();
   opts.log(`${tool.name} ${tool.version}: go build in scripts/tools/${tool.module} ...`);
   await mkdir(path.dirname(out), { recursive: true });
-  const args = ['build', '-trimpath', `-ldflags=${tool.ldflags}`, '-o', out, tool.pkg];
+  const tags = tool.tags ? [`-tags=${tool.tags}`] : [];
+  const args = ['build', '-trimpath', ...tags, `-ldflags=${tool.ldflags}`, '-o', out, tool.pkg];
   const built = await run('go', args, path.join(TOOLS_MODULES, tool.module), goEnv());
   if (built.code !== 0)
     throw new DharmaError(`go ${args.join(' ')} failed for ${tool.name}:\n${built.output}`);

@@ -134,7 +134,8 @@ async function installPypi(tool: PypiTool, dir: string, stamp: ToolsStamp): Prom
   }
   await ensureVenv(dir);
   const pip = path.join(dir, VENV_DIR, 'bin', 'pip');
-  const spec = `${tool.package}==${tool.version}`;
+  const extras = tool.extras ? `[${tool.extras.join(',')}]` : '';
+  const spec = `${tool.package}${extras}==${tool.version}`;
   const result = await run(pip, ['install', '--disable-pip-version-check', '--no-input', '--quiet', spec]);
   if (result.code !== 0) {
     throw new DharmaError(`pip install ${spec} failed (is PyPI reachable?):\n${result.output.trim()}`);
@@ -229,7 +230,7 @@ async function main(): Promise<void> {
     await step(`${tool.name} ${tool.version}`, () => INSTALLERS[tool.kind](tool, dir, stamp));
   }
   await writeFile(path.join(dir, TOOLS_STAMP), JSON.stringify(stamp, null, 2) + '\n');
-  await step('Go tools (OpenTofu, providers, OPA)', async () => {
+  await step('Go tools (OpenTofu, providers, OPA, Prometheus)', async () => {
     const stale = await staleGoTools(dir);
     if (stale.length === 0) return 'already present';
     console.log(

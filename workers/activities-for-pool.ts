@@ -9,10 +9,12 @@ import { createStoreActivities } from '../activities/store/index.js';
 import { createTerraformActivities } from '../activities/terraform/index.js';
 import { createTrustActivities } from '../activities/trust/index.js';
 import { createDriftScheduleActivities } from '../activities/control/drift-schedules.js';
+import { createStackRollbackActivities } from '../activities/control/stack-rollback.js';
 import { createHealthCheckActivities } from '../activities/cloud/health-checks.js';
 import { createCostActivities } from '../activities/store/cost.js';
 import { createDeploymentActivities } from '../activities/store/deployments.js';
 import { createIncidentActivities } from '../activities/store/incidents.js';
+import { createRemediationStoreActivities } from '../activities/store/remediation.js';
 import { createTopologyActivities } from '../activities/store/topology.js';
 import { createAccessRecheckActivities } from '../activities/trust/access-recheck.js';
 import { createPolicyActivities } from '../activities/trust/policy.js';
@@ -32,7 +34,9 @@ const FACTORIES: Record<PoolName, ReadonlyArray<(deps: ActivityDeps) => object>>
     createCostActivities,
     createTopologyActivities,
     createDriftScheduleActivities,
+    createStackRollbackActivities,
     createIncidentActivities,
+    createRemediationStoreActivities,
   ],
   terraform: [createTerraformActivities],
   cloud: [createCloudActivities, createHealthCheckActivities],

@@ -1,6 +1,19 @@
 import net from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.js';
+import { CHECK_FAILED, DEFAULT_PROBE_TIMEOUT_MS, describeError, type CheckResult } from './probes/check.js';
+import { createPrometheusProbes } from './probes/prometheus-probes.js';
+import { createSqlProbe } from './probes/sql-check.js';
+
+export {
+  CHECK_FAILED,
+  INVALID_PROBE,
+  PROBE_NOT_CONFIGURED,
+  type CheckResult,
+  type ProbeKind,
+} from './probes/check.js';
+export type { MetricSeries, MetricSeriesInput, PrometheusCheckInput } from './probes/prometheus-probes.js';
+export type { SqlCheckInput } from './probes/sql-check.js';
 
 export interface HttpCheckInput {
   url: string;
@@ -15,25 +28,18 @@ export interface TcpCheckInput {
   timeoutMs?: number;
 }
 
-export interface CheckResult {
-  kind: 'http' | 'tcp';
-  target: string;
-  latencyMs: number;
-  detail: string;
-}
-
-const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
-
-/** Thrown (retryable: the target may be coming up) when a probe does not see what it expects. */
-export const CHECK_FAILED = 'CheckFailed';
-
 /**
- * Reachability probes (cloud pool): a real HTTP request and a real TCP connect. A failed probe throws
- * a retryable `CheckFailed`, so the activity retry policy decides how long a target gets to come up.
+ * The probes of the cloud pool: a real HTTP request, a real TCP connect, a read-only SQL query on the
+ * remediation target server and Prometheus queries. A probe that does not see what it expects throws a
+ * retryable `CheckFailed`, so the caller's retry policy decides how long a target gets to come up; a
+ * probe that can never pass (bad query, missing setting) fails without retrying.
  */
-export function createProbeActivities(_deps: Pick<ActivityDeps, 'logger'>) {
+export function createProbeActivities(deps: Pick<ActivityDeps, 'db' | 'env'>) {
   return {
-    async httpCheck(input: HttpCheckInput): Promise<CheckResult> {
+    ...createSqlProbe(deps),
+    ...createPrometheusProbes(deps),
+
+    async httpCheck(input: HttpCheckInput): Promise<CheckResult<'http'>> {
       const expected = input.expectStatus ?? 200;
       const started = performance.now();
       let status: number;
@@ -45,7 +51,7 @@ export function createProbeActivities(_deps: Pick<ActivityDeps, 'logger'>) {
         status = response.status;
         await response.body?.cancel();
       } catch (err) {
-        throw ApplicationFailure.retryable(`GET ${input.url} failed: ${describe(err)}`, CHECK_FAILED);
+        throw ApplicationFailure.retryable(`GET ${input.url} failed: ${describeError(err)}`, CHECK_FAILED);
       }
       const latencyMs = Math.round(performance.now() - started);
       if (status !== expected) {
@@ -57,7 +63,7 @@ export function createProbeActivities(_deps: Pick<ActivityDeps, 'logger'>) {
       return { kind: 'http', target: input.url, latencyMs, detail: `status ${status}` };
     },
 
-    async tcpCheck(input: TcpCheckInput): Promise<CheckResult> {
+    async tcpCheck(input: TcpCheckInput): Promise<CheckResult<'tcp'>> {
       const target = `${input.host}:${input.port}`;
       const started = performance.now();
       await new Promise<void>((resolve, reject) => {
@@ -77,9 +83,4 @@ export function createProbeActivities(_deps: Pick<ActivityDeps, 'logger'>) {
       return { kind: 'tcp', target, latencyMs, detail: 'connected' };
     },
   };
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message;
 }

@@ -3,15 +3,14 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from 'typebox';
 import { getArtifactText } from '../../lib/artifacts/store.js';
 import { redactPlanJson } from '../../lib/deployments/plan-redact.js';
-import { appendAudit } from '../../lib/db/audit.js';
 import { BlueprintNotFound } from '../../lib/blueprints/errors.js';
-import { getBlueprint } from '../../lib/blueprints/repository.js';
+import { getDeployment, type DeploymentRecord } from '../../lib/deployments/repository.js';
+import { NoPreviousDeployment, startRollback, type StartedRollback } from '../../lib/deployments/rollback.js';
 import {
-  getDeployment,
-  latestCompletedDeployment,
-  insertDeployment,
-  type DeploymentRecord,
-} from '../../lib/deployments/repository.js';
+  startDeployment,
+  type DeploymentStarter,
+  type StartedDeployment,
+} from '../../lib/deployments/start.js';
 import { taskQueueFor } from '../../lib/pools.js';
 import type { PlanSummary } from '../../activities/terraform/contract.js';
 import {
@@ -31,7 +30,7 @@ import {
 import { authenticate, principalOf, requirePermission, zeroTrust } from '../guards.js';
 import { idempotency, IDEMPOTENCY_HEADER } from '../idempotency.js';
 import { ProvisionRequest, type ProvisionRequestBody } from '../provision-type.js';
-import { links, searchAttributePairs } from '../run-view.js';
+import { links } from '../run-view.js';
 import { AUTHENTICATED_ERRORS, BEARER, errorResponses, IdempotencyHeaders } from '../schemas.js';
 import { callTemporal } from '../temporal-calls.js';
 
@@ -130,84 +129,50 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
 
   const idempotent = idempotency(ctx);
 
-  async function start(
-    body: ProvisionRequestBody,
-    principal: ReturnType<typeof principalOf>,
-    idempotencyKey: unknown,
-    reason?: ProvisionInput['reason'],
-  ) {
-    let version: string;
-    try {
-      version = (await getBlueprint(ctx.db, body.blueprintId, body.version ? { version: body.version } : {}))
-        .blueprint.version;
-    } catch (error) {
-      if (error instanceof BlueprintNotFound) throw new BlueprintNotFoundError(error.message);
-      throw error;
-    }
-    // With a key, the id is derived from it: a retry after an ambiguous failure (deadline hit while the
-    // start went through) finds the deployment it already started instead of starting a second one.
-    const derived = typeof idempotencyKey === 'string';
-    const unique = derived
-      ? createHash('sha256').update(`${principal.subject}\n${idempotencyKey}`).digest('hex')
-      : randomUUID();
-    const workflowId = deploymentWorkflowId(body.blueprintId, body.environment, unique.slice(0, 12));
-    const input: ProvisionInput = {
-      ...(provisionSpec!.prepareInput({ ...body, version }, principal) as ProvisionInput),
-      ...(reason ? { reason } : {}),
-    };
-    const stack = body.stack ?? body.blueprintId;
-    const handle = await callTemporal(ctx, () =>
-      ctx.temporal.workflow.start(PROVISION_WORKFLOW_TYPE, {
-        taskQueue: taskQueueFor('orchestration', ctx.taskQueuePrefix),
-        workflowId,
-        args: [input],
-        typedSearchAttributes: searchAttributePairs({
-          DharmaRequester: principal.subject,
-          DharmaEnvironment: body.environment,
-          DharmaTarget: stack,
-          DharmaState: 'queued',
-        }),
-        workflowIdConflictPolicy: derived ? 'USE_EXISTING' : 'FAIL',
-      }),
-    );
-    // Only inserted: a deployment found again through its key has moved on and writes its own row.
-    await insertDeployment(ctx.db, {
-      id: workflowId,
-      blueprintId: body.blueprintId,
-      version,
-      environment: body.environment,
-      stack,
-      state: 'queued',
-      requester: principal.subject,
-      runId: handle.firstExecutionRunId,
-      ...(body.variables ? { variables: body.variables } : {}),
-    });
-    await ctx.db.query(
-      `INSERT INTO runs (workflow_id, run_id, workflow_type, requester, environment, target, state)
-       VALUES ($1, $2, $3, $4, $5, $6, 'queued') ON CONFLICT (workflow_id) DO NOTHING`,
-      [
-        workflowId,
-        handle.firstExecutionRunId,
-        PROVISION_WORKFLOW_TYPE,
-        principal.subject,
-        body.environment,
-        stack,
-      ],
-    );
-    const runLinks = links(ctx, workflowId, handle.firstExecutionRunId);
+  const starter: DeploymentStarter = {
+    db: ctx.db,
+    temporal: ctx.temporal,
+    taskQueue: taskQueueFor('orchestration', ctx.taskQueuePrefix),
+    call: (fn) => callTemporal(ctx, fn),
+  };
+
+  /**
+   * With an Idempotency-Key the run's id is derived from it: a retry after an ambiguous failure
+   * (deadline hit while the start went through) finds the deployment it already started.
+   */
+  const uniqueFor = (principal: ReturnType<typeof principalOf>, idempotencyKey: unknown) =>
+    typeof idempotencyKey === 'string'
+      ? {
+          unique: createHash('sha256').update(`${principal.subject}\n${idempotencyKey}`).digest('hex'),
+          reuse: true,
+        }
+      : { unique: randomUUID(), reuse: false };
+
+  /** The 202 body of a started deployment, with its links. */
+  const startedView = (started: StartedDeployment) => {
+    const runLinks = links(ctx, started.deploymentId, started.runId);
     return {
-      deploymentId: workflowId,
-      runId: handle.firstExecutionRunId,
-      blueprintId: body.blueprintId,
-      version,
-      environment: body.environment,
+      deploymentId: started.deploymentId,
+      runId: started.runId,
+      blueprintId: started.blueprintId,
+      version: started.version,
+      environment: started.environment,
       links: {
-        self: `/v1/deployments/${encodeURIComponent(workflowId)}`,
+        self: `/v1/deployments/${encodeURIComponent(started.deploymentId)}`,
         run: runLinks.self,
         temporalUi: runLinks.temporalUi,
       },
     };
-  }
+  };
+
+  const withBlueprintErrors = async <R>(fn: () => Promise<R>): Promise<R> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof BlueprintNotFound) throw new BlueprintNotFoundError(error.message);
+      throw error;
+    }
+  };
 
   const productionGuard = (environment: string, blueprintId: string) =>
     environment === 'production'
@@ -237,8 +202,17 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
       onSend: idempotent.onSend,
     },
     async (request, reply) => {
-      const started = await start(request.body, principalOf(request), request.headers[IDEMPOTENCY_HEADER]);
-      return reply.code(202).header('location', started.links.self).send(started);
+      const principal = principalOf(request);
+      const { unique, reuse } = uniqueFor(principal, request.headers[IDEMPOTENCY_HEADER]);
+      const body = request.body;
+      const started = await withBlueprintErrors(() =>
+        startDeployment(starter, provisionSpec.prepareInput({ ...body }, principal) as ProvisionInput, {
+          workflowId: deploymentWorkflowId(body.blueprintId, body.environment, unique.slice(0, 12)),
+          reuse,
+        }),
+      );
+      const view = startedView(started);
+      return reply.code(202).header('location', view.links.self).send(view);
     },
   );
 
@@ -328,40 +302,31 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
     },
     async (request, reply) => {
       const row = await find(request.params.id);
-      const previous = await latestCompletedDeployment(ctx.db, row.stack, row.environment, {
-        excludeId: row.id,
-        ...(row.completedAt ? { before: row.completedAt } : {}),
-      });
-      if (!previous)
-        throw new NothingToRollBackTo(
-          `stack ${row.stack} in ${row.environment} has no deployment before ${row.id}`,
-        );
       const principal = principalOf(request);
       const note = request.body?.reason;
-      const started = await start(
-        {
-          blueprintId: previous.blueprintId,
-          version: previous.version,
-          environment: row.environment,
-          stack: row.stack,
-          ...(previous.variables ? { variables: previous.variables } : {}),
-        },
+      // What only the server decides: requester, their zero-trust context, the saga's settings.
+      const { requester, requesterAccess, settings } = provisionSpec.prepareInput(
+        {},
         principal,
-        request.headers[IDEMPOTENCY_HEADER],
-        { kind: 'rollback', from: row.id, ...(note ? { note } : {}) },
-      );
-      await appendAudit(ctx.db, {
-        actor: principal.subject,
-        action: 'deployment.rollback',
-        target: `${row.stack}:${row.environment}`,
-        ...(note ? { reason: note } : {}),
-        workflowId: started.deploymentId,
-        runId: started.runId,
-        details: { from: row.id, fromVersion: row.version, toVersion: previous.version },
-        // A retry that finds the same rollback run again does not log it twice.
-        dedupeKey: `deployment.rollback:${started.deploymentId}`,
-      });
-      return reply.code(202).header('location', started.links.self).send(started);
+      ) as ProvisionInput;
+      let started: StartedRollback;
+      try {
+        started = await withBlueprintErrors(() =>
+          startRollback(starter, {
+            from: row,
+            requester,
+            ...(requesterAccess ? { requesterAccess } : {}),
+            settings,
+            ...(note ? { note } : {}),
+            ...uniqueFor(principal, request.headers[IDEMPOTENCY_HEADER]),
+          }),
+        );
+      } catch (error) {
+        if (error instanceof NoPreviousDeployment) throw new NothingToRollBackTo(error.message);
+        throw error;
+      }
+      const view = startedView(started);
+      return reply.code(202).header('location', view.links.self).send(view);
     },
   );
   done();

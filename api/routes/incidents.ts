@@ -1,7 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { registerIncidentMetrics } from '../../lib/incidents/metrics.js';
-import { getIncident, INCIDENTS_MAX_LIMIT, pageIncidents } from '../../lib/incidents/repository.js';
+import { getIncident, INCIDENT_STATUSES, INCIDENTS_MAX_LIMIT, pageIncidents } from '../../lib/incidents/repository.js';
 import type { ApiContext } from '../context.js';
 import { IncidentNotFound } from '../errors.js';
 import { authenticate, requirePermission } from '../guards.js';
@@ -9,12 +9,7 @@ import { AUTHENTICATED_ERRORS, BEARER, errorResponses } from '../schemas.js';
 
 const DEFAULT_PAGE = 50;
 
-const Status = Type.Union([
-  Type.Literal('detected'),
-  Type.Literal('triaged'),
-  Type.Literal('escalated'),
-  Type.Literal('resolved'),
-]);
+const Status = Type.Enum([...INCIDENT_STATUSES]);
 const Severity = Type.Union([Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3'), Type.Literal('P4')]);
 
 const IncidentQuery = Type.Object(
@@ -46,6 +41,12 @@ const Incident = Type.Object({
     Type.Number({ description: 'First alert to verified resolution, set once resolved.' }),
   ),
   notifications: Type.Integer({ description: 'Alert notifications received for this incident.' }),
+  playbook: Type.Optional(Type.String({ description: 'The playbook chosen for it, <id>@v<version>.' })),
+  failureReport: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Set when a remediation did not work: steps, probe results, rollback, reason.',
+    }),
+  ),
 });
 
 const IncidentPage = Type.Object({ items: Type.Array(Incident), nextCursor: Type.Optional(Type.String()) });
@@ -55,7 +56,7 @@ const IncidentWithTimeline = Type.Object({
   timeline: Type.Array(
     Type.Object({
       at: Type.String({ format: 'date-time' }),
-      kind: Type.String({ description: 'detected, alerts, triaged, escalated, resolved, ...' }),
+      kind: Type.String({ description: 'detected, alerts, triaged, playbook, pre-check, approval, step, verification, rollback, escalated, resolved, ...' }),
       detail: Type.Record(Type.String(), Type.Unknown()),
     }),
     { description: 'Every step, decision and notification, oldest first.' },

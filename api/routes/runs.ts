@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
 import { taskQueueFor } from '../../lib/pools.js';
+import { searchAttributePairs } from '../../lib/search-attributes.js';
 import type { ApiContext } from '../context.js';
 import { BadRequest, ValidationFailed, WorkflowTypeNotFound } from '../errors.js';
 import { fieldProblems } from '../error-handler.js';
@@ -14,7 +15,6 @@ import {
   links,
   RUN_STATUSES,
   RunSummary,
-  searchAttributePairs,
   summaryFromVisibility,
   VISIBILITY_STATUS,
   type RunStatus,

@@ -46,7 +46,7 @@ export function registerIncidentMetrics(registry: Registry, db: Queryable, log: 
 
   new Gauge({
     name: 'dharma_incidents_open',
-    help: 'Incidents not resolved yet (detected, triaged or escalated), by severity.',
+    help: 'Incidents not resolved yet (any status but resolved), by severity.',
     labelNames: ['severity'],
     registers: [registry],
     async collect() {

@@ -2,7 +2,17 @@ import type { Queryable } from '../db/pool.js';
 import type { Severity } from '../alerts/alert.js';
 import { InvalidCursor } from '../db/audit.js';
 
-export type IncidentStatus = 'detected' | 'triaged' | 'escalated' | 'resolved';
+/** In lifecycle order; migration 0090 holds the same list as a CHECK constraint. */
+export const INCIDENT_STATUSES = [
+  'detected',
+  'triaged',
+  'awaiting-approval',
+  'remediating',
+  'verifying',
+  'escalated',
+  'resolved',
+] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 export interface Incident {
   id: string;
@@ -17,6 +27,10 @@ export interface Incident {
   resolvedAt?: string;
   mttrSeconds?: number;
   notifications: number;
+  /** The playbook chosen for it, `<id>@v<version>`. */
+  playbook?: string;
+  /** What on-call gets when a remediation did not work (steps, probes, rollback). */
+  failureReport?: Record<string, unknown>;
 }
 
 export interface TimelineEntry {
@@ -125,6 +139,8 @@ interface IncidentRow {
   resolved_at: Date | null;
   mttr_seconds: number | null;
   notifications: number;
+  playbook: string | null;
+  failure_report: Record<string, unknown> | null;
 }
 
 function fromRow(row: IncidentRow): Incident {
@@ -141,6 +157,8 @@ function fromRow(row: IncidentRow): Incident {
     ...(row.resolved_at ? { resolvedAt: row.resolved_at.toISOString() } : {}),
     ...(row.mttr_seconds !== null ? { mttrSeconds: row.mttr_seconds } : {}),
     notifications: row.notifications,
+    ...(row.playbook !== null ? { playbook: row.playbook } : {}),
+    ...(row.failure_report !== null ? { failureReport: row.failure_report } : {}),
   };
 }
 

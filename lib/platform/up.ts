@@ -4,13 +4,13 @@ import { durationSetting, setting, type Env } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { DharmaError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { packageRoot } from '../package-root.js';
-import { POOLS, taskQueueFor } from '../pools.js';
+import { POOLS, taskQueueFor, type PoolName } from '../pools.js';
 import { connectClient, type TemporalTarget } from '../temporal/connection.js';
-import { moduleEntry } from './paths.js';
-import { startDatabase, startTemporal, type DatabaseService, type TemporalService } from './services.js';
-import { SupervisedProcess } from './supervised-process.js';
+import { cliChild } from './cli-child.js';
 import { logFormatter } from './pretty-log.js';
+import { startReplicaSupervisor, type ReplicaSupervisor } from './replica-supervisor.js';
+import { startDatabase, startTemporal, type DatabaseService, type TemporalService } from './services.js';
+import type { SupervisedProcess } from './supervised-process.js';
 
 export interface PlatformOptions {
   /** Settings (default process.env); children inherit them plus the resolved service addresses. */
@@ -38,27 +38,6 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const TASK_QUEUE_TYPE = proto.temporal.api.enums.v1.TaskQueueType;
 /** Extra time over WORKER_SHUTDOWN_GRACE for a child to exit after its workers drained. */
 const EXIT_SLACK_MS = 10_000;
-
-/**
- * Preloaded into every supervised child. The children run in their own process group, so a terminal
- * Ctrl-C reaches only the supervisor, which stops them in order. If the supervisor dies without stopping
- * them (SIGKILL), their IPC channel closes and they stop themselves the graceful way, as if sent SIGTERM,
- * instead of living on as orphans. Inline (a data: URL) rather than a file because Node passes --import
- * on to worker threads too (the workflow sandbox), where a .ts file would not load; it acts in the main
- * thread only, and unrefs the channel so it never keeps a finished child alive.
- */
-const ORPHAN_GUARD = `data:text/javascript,${encodeURIComponent(
-  "import { isMainThread } from 'node:worker_threads';" +
-    'if (isMainThread && process.send) {' +
-    "  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));" +
-    '  process.channel?.unref();' +
-    '}',
-)}`;
-
-/** Node flags of this process that children need too (the tsx loader when running from sources). */
-function nodeFlags(): string[] {
-  return process.execArgv.filter((arg) => !arg.startsWith('--test') && !arg.startsWith('--inspect'));
-}
 
 function apiBase(env: Env): string {
   const explicit = setting('API_URL', env);
@@ -120,8 +99,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
   const logger = createLogger('dharma-up');
   const cleanups: Array<() => Promise<void>> = [];
   const children: SupervisedProcess[] = [];
+  let replicas: ReplicaSupervisor | undefined;
   const stopAll = async () => {
-    await Promise.allSettled(children.map((child) => child.stop()));
+    await Promise.allSettled([...children.map((child) => child.stop()), replicas?.stop()]);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
 
@@ -151,21 +131,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
         ? { AUTH_DEV_KEY: 'true' }
         : {}),
     };
-    const cli = moduleEntry('cli/main');
     const stopGraceMs = durationSetting('WORKER_SHUTDOWN_GRACE', env) + EXIT_SLACK_MS;
     for (const [name, args] of [
       ['workers', ['worker', '--pool', 'all']],
       ['api', ['api']],
     ] as const) {
-      const child = new SupervisedProcess({
-        name,
-        command: process.execPath,
-        args: [...nodeFlags(), '--import', ORPHAN_GUARD, cli, ...args],
-        cwd: packageRoot(),
-        env: childEnv,
-        onLine: log,
-        stopGraceMs,
-      });
+      const child = cliChild(name, args, { env: childEnv, onLine: log, stopGraceMs });
       children.push(child);
       child.start();
     }
@@ -184,6 +155,19 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
       await sleep(500);
       ready = { api: await apiReady(base), pools: await pollingPools(temporal.target, prefix, env) };
     }
+    // After the main workers are up, so the extra ones (scaleWorkerPool) do not slow a cold start down.
+    // Their own metrics port would collide with the main worker's: they export none.
+    replicas = await startReplicaSupervisor({
+      databaseUrl: database.url,
+      prefix,
+      createReplica: (pool, name) =>
+        cliChild(name, ['worker', '--pool', pool], {
+          env: { ...childEnv, METRICS_PORT: '0' },
+          onLine: log,
+          stopGraceMs,
+        }),
+      onLine: log,
+    });
   } catch (error) {
     await stopAll();
     throw error;
@@ -194,7 +178,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
     `healthy in ${((Date.now() - started) / 1000).toFixed(1)}s: ` +
     `Temporal ${temporal.target.address}/${temporal.target.namespace} (${temporal.embedded ? 'embedded' : 'external'}), ` +
     `PostgreSQL ${database.embedded ? 'embedded' : 'external'} (migrated), ` +
-    `${POOLS.length}/${POOLS.length} pools polling, API ready`;
+    `${POOLS.length}/${POOLS.length} pools polling${replicaNote(replicas?.counts() ?? {})}, API ready`;
 
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -203,6 +187,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
     if (stopping) {
       log(`${signal} again: killing everything without draining`);
       for (const child of children) child.kill();
+      replicas?.kill();
       process.exit(130);
     }
     log(`${signal}: stopping (workers drain; press Ctrl-C again to force)`);
@@ -237,6 +222,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
   };
   log(banner(urls, health));
   return { urls, health, stop, done };
+}
+
+/** The extra worker processes scaleWorkerPool asked for, e.g. ` (extra workers: cloud 2, ml 1)`. */
+function replicaNote(counts: Partial<Record<PoolName, number>>): string {
+  const parts = Object.entries(counts).map(([pool, n]) => `${pool} ${n}`);
+  return parts.length > 0 ? ` (extra workers: ${parts.join(', ')})` : '';
 }
 
 /** What `dharma up` prints once the platform is ready. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { connectedEdges, type StackTopology, type TopologyStore } from './store.js';
+import { connectedEdges, type StackTopology, type TopologyDependent, type TopologyStore } from './store.js';
 
 /** The topology in PostgreSQL (tables topology_nodes and topology_edges, migration 0050). */
 export function createPostgresTopologyStore(db: pg.Pool): TopologyStore {
@@ -50,6 +50,25 @@ export function createPostgresTopologyStore(db: pg.Pool): TopologyStore {
       // Edges go with their nodes (ON DELETE CASCADE).
       const result = await db.query('DELETE FROM topology_nodes WHERE deployment_id = $1', [deploymentId]);
       return result.rowCount ?? 0;
+    },
+
+    async dependents(target) {
+      const { rows } = await db.query<TopologyDependent>(
+        `WITH RECURSIVE touched AS (
+           SELECT stack, environment, address FROM topology_nodes
+            WHERE address = $1 OR provider_id = $1 OR stack || ':' || environment = $1
+         ), reach AS (
+           SELECT stack, environment, address FROM touched
+           UNION
+           SELECT e.stack, e.environment, e.from_address FROM topology_edges e
+             JOIN reach r ON e.stack = r.stack AND e.environment = r.environment AND e.to_address = r.address
+         )
+         SELECT stack, environment, address FROM reach
+          EXCEPT SELECT stack, environment, address FROM touched
+          ORDER BY stack, environment, address`,
+        [target],
+      );
+      return rows;
     },
 
     async stack(stack, environment): Promise<StackTopology> {

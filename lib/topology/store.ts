@@ -42,6 +42,17 @@ export interface TopologyStore {
   /** Removes what the deployment registered (its nodes and their edges); idempotent. Returns how many nodes went. */
   unregister(deploymentId: string): Promise<number>;
   stack(stack: string, environment: string): Promise<StackTopology>;
+  /**
+   * Everything that depends, directly or through others, on the resources named `target` (their address,
+   * provider id, or the `stack:environment` they belong to): the blast radius of touching it.
+   */
+  dependents(target: string): Promise<TopologyDependent[]>;
+}
+
+export interface TopologyDependent {
+  stack: string;
+  environment: string;
+  address: string;
 }
 
 /** Edges whose two ends are both nodes of the snapshot (a dependsOn on a resource not in the state is left out). */

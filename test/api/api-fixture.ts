@@ -33,9 +33,11 @@ export interface ApiFixture {
 /**
  * A real API over the test Temporal server and a fresh database, trusting a dev key made in a scratch
  * home. `workers: true` also runs the orchestration pool (workflows + control activities) on the
- * fixture's queue prefix.
+ * fixture's queue prefix, with `workerEnv` as its settings.
  */
-export async function apiFixture(options: { workers?: boolean } = {}): Promise<ApiFixture> {
+export async function apiFixture(
+  options: { workers?: boolean; workerEnv?: Record<string, string> } = {},
+): Promise<ApiFixture> {
   // Registered first so it runs first: the worker stops before the client and database it uses close.
   let stopWorker: (() => Promise<void>) | undefined;
   onCleanup(() => stopWorker?.());
@@ -52,7 +54,12 @@ export async function apiFixture(options: { workers?: boolean } = {}): Promise<A
     logger.level = 'warn';
     ({ stop: stopWorker } = await startTestWorker(services, {
       taskQueue: `${prefix}-orchestration`,
-      activities: activitiesForPool('orchestration', { db, temporal: client, logger, env: {} }),
+      activities: activitiesForPool('orchestration', {
+        db,
+        temporal: client,
+        logger,
+        env: options.workerEnv ?? {},
+      }),
     }));
   }
   const build = async (overrides: Partial<BuildAppOptions> = {}) => {

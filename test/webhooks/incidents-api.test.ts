@@ -4,7 +4,9 @@ import { keyHash } from '../../api/webhooks/verify.js';
 import { apiFixture, bearer } from '../api/api-fixture.js';
 import { alertmanagerPayload } from './payloads.js';
 
-const f = await apiFixture({ workers: true });
+// Ingestion and the incident lifecycle without playbooks (test/remediation covers those): only the
+// orchestration pool runs here, so no action or classifier may be asked for.
+const f = await apiFixture({ workers: true, workerEnv: { REMEDIATION_AUTO_HEAL: 'false' } });
 const app = await f.build({ rateLimitPerMinute: 100_000 });
 const KEY = 'am-key-incidents';
 await f.db.query(

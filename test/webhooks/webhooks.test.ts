@@ -7,7 +7,9 @@ import { incidentQuery } from '../../workflows/remediation/contract.js';
 import { apiFixture, until } from '../api/api-fixture.js';
 import { alertmanagerPayload, grafanaPayload, pagerDutyPayload } from './payloads.js';
 
-const f = await apiFixture({ workers: true });
+// Ingestion and the incident lifecycle without playbooks (test/remediation covers those): only the
+// orchestration pool runs here, so no action or classifier may be asked for.
+const f = await apiFixture({ workers: true, workerEnv: { REMEDIATION_AUTO_HEAL: 'false' } });
 const app = await f.build({ rateLimitPerMinute: 100_000 });
 const KEY = 'am-key-1';
 const GRAFANA_KEY = 'grafana-key-1';

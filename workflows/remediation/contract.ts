@@ -8,10 +8,20 @@ export const REMEDIATION_WORKFLOW_TYPE = 'remediation';
 export const alertSignal = defineSignal<[NormalizedAlert]>('alert');
 
 /** The incident as the workflow holds it; carried across continue-as-new. */
-export interface IncidentState extends Omit<Incident, 'id' | 'resolvedAt' | 'mttrSeconds'> {
+export interface IncidentState extends Omit<
+  Incident,
+  'id' | 'resolvedAt' | 'mttrSeconds' | 'playbook' | 'failureReport'
+> {
   incidentId: string;
-  /** What triage decided: `escalate` (P1/P2, on-call notified) or `watch` (P3 ticket, P4 log). */
-  decision?: 'escalate' | 'watch';
+  /**
+   * What triage decided: `remediate` (a playbook runs), else by severity `escalate` (P1/P2, on-call
+   * notified) or `watch` (P3 ticket, P4 log).
+   */
+  decision?: 'remediate' | 'escalate' | 'watch';
+  /** The playbook chosen, `<id>@v<version>`. */
+  playbook?: string;
+  /** Set when the playbook's verification proved the fix: the incident is resolved then. */
+  resolvedAt?: string;
   /** Continue-as-new count: scopes the idempotency keys of each run's activities. */
   generation: number;
 }
@@ -26,9 +36,21 @@ export interface RemediationInput {
   pending?: NormalizedAlert[];
 }
 
-export interface RemediationResult {
+/** A run that only received resolutions for an incident already closed opens nothing. */
+export interface IgnoredResolution {
+  status: 'ignored';
+  notifications: number;
+  reason: string;
+}
+
+export type RemediationResult = ResolvedIncident | IgnoredResolution;
+
+export interface ResolvedIncident {
   incidentId: string;
   status: 'resolved';
+  /** `verified`: a playbook fixed it and its probes proved it; `alert-resolved`: the alert cleared. */
+  resolution?: 'verified' | 'alert-resolved';
+  playbook?: string;
   notifications: number;
   resolvedAt: string;
   mttrSeconds: number;

@@ -1,62 +1,46 @@
-import {
-  condition,
-  continueAsNew,
-  setHandler,
-  workflowInfo,
-  type ActivityOptions,
-} from '@temporalio/workflow';
-import type { createEventsActivities } from '../../activities/events/index.js';
-import type { createNotifyActivities } from '../../activities/notify/index.js';
-import type { IncidentActivities } from '../../activities/store/incidents.js';
+import { condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../../lib/alerts/alert.js';
-import { poolActivities } from '../lib/pool-activities.js';
+import type { IncidentStatus } from '../../lib/incidents/repository.js';
+import type { Playbook } from '../../lib/playbooks/schema.js';
+import { createApprovalGate } from '../lib/approval.js';
 import { progressQuery, type RunProgress } from '../lib/progress.js';
+import { remediationActivities } from './activities.js';
 import {
   alertSignal,
   incidentQuery,
   type IncidentState,
   type RemediationInput,
   type RemediationResult,
+  type ResolvedIncident,
 } from './contract.js';
+import { runPlaybook } from './playbook-run.js';
 
-/** Store writes are idempotent, so they retry without limit until PostgreSQL is back. */
-const STORE_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-} as const satisfies ActivityOptions;
-
-/** Domain resilience defaults for the on-call webhook: 3 attempts, 1 s initial, doubling. */
-const NOTIFY_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
-} as const satisfies ActivityOptions;
+/** Histories recorded before playbooks ran triage by severity alone; they replay down that path. */
+const PLAYBOOKS_PATCH = 'remediation-runs-playbooks';
 
 type Decision = NonNullable<IncidentState['decision']>;
 
 /**
  * One incident per alert fingerprint (workflow id `incident-<fingerprint>`): the webhook signals every
- * notification here, so repeats are counted on one incident instead of opening new ones. Detect, triage,
- * wait for the alert to resolve, close with the MTTR.
+ * notification here, so repeats are counted on one incident instead of opening new ones. Detect, pick a
+ * playbook and run it (pre-checks, approval, steps, verification, rollback and escalation when it does
+ * not work); without one, triage by severity. Resolved by a verified playbook or when the alert clears.
  */
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
-  const store = poolActivities<IncidentActivities>('orchestration', STORE_ACTIVITY_OPTIONS);
-  const { publishEvent } = poolActivities<ReturnType<typeof createEventsActivities>>(
-    'orchestration',
-    STORE_ACTIVITY_OPTIONS,
-  );
-  const { notify } = poolActivities<ReturnType<typeof createNotifyActivities>>(
-    'orchestration',
-    NOTIFY_ACTIVITY_OPTIONS,
-  );
+  const activities = remediationActivities();
+  const { store } = activities;
+  const gate = createApprovalGate();
 
   let incident: IncidentState | undefined = input.incident;
   const queue: NormalizedAlert[] = [...(input.pending ?? [])];
+  let alertResolved = false;
   let progress: RunProgress = { state: 'waiting', step: 'waiting for alerts', updatedAt: now() };
   const report = (state: string, step: string) => {
     progress = { state, step, updatedAt: now() };
   };
   setHandler(alertSignal, (alert) => {
     queue.push(alert);
+    if (alert.status === 'resolved') alertResolved = true;
   });
   setHandler(incidentQuery, () => incident ?? null);
   setHandler(progressQuery, () => progress);
@@ -65,9 +49,22 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     await condition(() => queue.length > 0);
     const batch = queue.splice(0);
     const first = batch[0]!;
+    // Only resolutions and no open incident: the occurrence was closed already (e.g. healed and verified
+    // before the source sent its `resolved`), so there is nothing to open.
+    if (!incident && batch.every((a) => a.status === 'resolved') && patched(PLAYBOOKS_PATCH)) {
+      if (queue.length === 0)
+        return { status: 'ignored', notifications: batch.length, reason: 'resolution of a closed incident' };
+      continue;
+    }
     if (!incident) {
       incident = await detect(first);
-      incident.decision = await triage(incident);
+      if (patched(PLAYBOOKS_PATCH)) {
+        await respond(incident, first);
+        // Notifications that came in while the playbook ran belong to this incident.
+        batch.push(...queue.splice(0));
+      } else {
+        incident.decision = await triage(incident);
+      }
     }
     const current = incident;
     const scope = `g${current.generation}`;
@@ -84,6 +81,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       },
     });
 
+    if (current.resolvedAt) return result(current, current.resolvedAt, 'verified');
     if (batch.some((alert) => alert.status === 'resolved')) return resolve(current);
 
     report(current.status, `${current.alertName} on ${current.target}: ${current.notifications} alerts`);
@@ -127,7 +125,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       },
       detail: { labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt },
     });
-    await publishEvent({
+    await activities.events.publishEvent({
       scope: 'g0',
       eventType: 'IncidentDetected',
       aggregateId: opened.incidentId,
@@ -144,17 +142,94 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     return opened;
   }
 
+  /** Picks a playbook (rules, then the classifier) and runs it; without one, triage by severity. */
+  async function respond(opened: IncidentState, alert: NormalizedAlert): Promise<void> {
+    const playbook = await choosePlaybook(opened, alert);
+    if (!playbook) return;
+    opened.decision = 'remediate';
+    opened.playbook = `${playbook.id}@v${playbook.version}`;
+    await store.setIncidentPlaybook({ incidentId: opened.incidentId, playbook: opened.playbook });
+    const setStatus = async (status: IncidentStatus, kind: string, detail: Record<string, unknown>) => {
+      opened.status = status;
+      await store.changeIncidentStatus({
+        scope: 'g0',
+        incidentId: opened.incidentId,
+        status,
+        at: now(),
+        kind,
+        detail,
+      });
+    };
+    const outcome = await runPlaybook(
+      {
+        incident: opened,
+        alert,
+        activities,
+        gate,
+        alertResolved: () => alertResolved,
+        setStatus,
+        record: (kind, detail) =>
+          store.recordIncidentStep({ scope: 'g0', incidentId: opened.incidentId, at: now(), kind, detail }),
+        progress: (step) => report(opened.status, step),
+      },
+      playbook,
+    );
+    if (outcome.kind === 'verified') {
+      await setStatus('resolved', 'resolved', { playbook: opened.playbook, resolution: 'verified' });
+      opened.resolvedAt = outcome.resolvedAt;
+      report('resolved', `${opened.playbook} fixed ${opened.alertName} on ${opened.target}, verified`);
+    }
+  }
+
+  async function choosePlaybook(
+    opened: IncidentState,
+    alert: NormalizedAlert,
+  ): Promise<Playbook | undefined> {
+    report('triaging', `choosing a playbook for ${alert.alertName}`);
+    let selection = await store.selectPlaybook({ alert });
+    let classification;
+    if (selection.kind === 'classify') {
+      classification = await activities.ml.classifyAlert({
+        alertName: alert.alertName,
+        summary: alert.annotations.summary ?? alert.annotations.description ?? '',
+        labels: alert.labels,
+      });
+      selection = await store.selectPlaybook({ alert, classification });
+    }
+    if (selection.kind === 'rule' || selection.kind === 'classifier') {
+      await store.changeIncidentStatus({
+        scope: 'g0',
+        incidentId: opened.incidentId,
+        status: 'triaged',
+        at: now(),
+        kind: 'triaged',
+        detail: {
+          severity: opened.severity,
+          decision: 'remediate',
+          playbook: `${selection.playbook.id}@v${selection.playbook.version}`,
+          matchedBy: selection.kind,
+          ...(selection.kind === 'rule' ? { candidates: selection.candidates } : {}),
+          ...(selection.kind === 'classifier' ? { classification: selection.classification } : {}),
+        },
+      });
+      opened.status = 'triaged';
+      return selection.playbook;
+    }
+    if (selection.kind === 'escalate')
+      opened.decision = await triage(opened, selection.reason, classification);
+    return undefined;
+  }
+
   /**
-   * Severity-only triage for now (domain section 5: P1 pages on-call, P2 notifies the team, P3 is a
-   * ticket, P4 a log line). This is where playbook selection plugs in: a matching playbook will
-   * remediate instead of escalating.
+   * Severity triage when no playbook applies (domain section 5: P1 pages on-call, P2 notifies the team,
+   * P3 is a ticket, P4 a log line).
    */
-  async function triage(opened: IncidentState): Promise<Decision> {
+  async function triage(opened: IncidentState, reason?: string, classification?: unknown): Promise<Decision> {
     const decision: Decision = opened.severity === 'P1' || opened.severity === 'P2' ? 'escalate' : 'watch';
     opened.status = decision === 'escalate' ? 'escalated' : 'triaged';
     report(opened.status, `triaged as ${opened.severity}: ${decision}`);
     if (decision === 'escalate') {
-      await notify({
+      await activities.notify.notify({
         kind: 'incident.escalated',
         text: `[${opened.severity}] ${opened.alertName} on ${opened.target}: no playbook, on-call please take it (incident ${opened.incidentId}).`,
       });
@@ -165,12 +240,18 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       status: opened.status,
       at: now(),
       kind: decision === 'escalate' ? 'escalated' : 'triaged',
-      detail: { severity: opened.severity, decision, playbook: null },
+      detail: {
+        severity: opened.severity,
+        decision,
+        playbook: null,
+        ...(reason ? { reason } : {}),
+        ...(classification ? { classification } : {}),
+      },
     });
     return decision;
   }
 
-  async function resolve(current: IncidentState): Promise<RemediationResult> {
+  async function resolve(current: IncidentState): Promise<ResolvedIncident> {
     const resolvedAt = now();
     current.status = 'resolved';
     report('resolved', `${current.alertName} on ${current.target} resolved`);
@@ -182,6 +263,14 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       kind: 'resolved',
       detail: { notifications: current.notifications },
     });
+    return result(current, resolvedAt, 'alert-resolved');
+  }
+
+  async function result(
+    current: IncidentState,
+    resolvedAt: string,
+    resolution: NonNullable<ResolvedIncident['resolution']>,
+  ): Promise<ResolvedIncident> {
     // A firing alert that arrived after the resolution is a new occurrence: a fresh run, a new incident.
     if (queue.length > 0) {
       await continueAsNew<typeof remediation>({ fingerprint: input.fingerprint, pending: queue.splice(0) });
@@ -189,6 +278,8 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     return {
       incidentId: current.incidentId,
       status: 'resolved',
+      ...(current.decision === 'remediate' ? { resolution } : {}),
+      ...(current.playbook ? { playbook: current.playbook } : {}),
       notifications: current.notifications,
       resolvedAt,
       mttrSeconds: (Date.parse(resolvedAt) - Date.parse(current.firstSeen)) / 1000,

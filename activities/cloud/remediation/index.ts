@@ -2,6 +2,7 @@ import type { ActivityDeps } from '../../deps.js';
 import { createLogRotationActions } from './log-rotation.js';
 import { createPostgresConnectionActions } from './postgres-connections.js';
 import { createSupervisedProcessActions } from './supervised-process.js';
+import { createWorkerScaleActions } from './worker-scale.js';
 
 export { INVALID_REMEDIATION_INPUT, REMEDIATION_REFUSED } from './input.js';
 export type { RotateLogsInput, RotateLogsResult, RotatedFile } from './log-rotation.js';
@@ -11,6 +12,7 @@ export type {
   TerminateIdleConnectionsResult,
 } from './postgres-connections.js';
 export type { RestartSupervisedProcessInput, RestartSupervisedProcessResult } from './supervised-process.js';
+export type { ScaleWorkerPoolInput, ScaleWorkerPoolResult } from './worker-scale.js';
 
 /**
  * Local remediation actions of the cloud pool (playbook steps that work on a laptop). Each returns what it
@@ -21,5 +23,6 @@ export function createRemediationActions(deps: Pick<ActivityDeps, 'db' | 'env'>)
     ...createPostgresConnectionActions(deps),
     ...createLogRotationActions(deps),
     ...createSupervisedProcessActions(deps),
+    ...createWorkerScaleActions(deps),
   };
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { setting } from '../../../lib/config.js';
 import type { ActivityDeps } from '../../deps.js';
+import { remediationPostgresUrl } from '../probes/remediation-postgres.js';
 import { fields, invalidInput, refused } from './input.js';
 
 export interface TerminateIdleConnectionsInput {
@@ -81,9 +81,7 @@ export function createPostgresConnectionActions(deps: Pick<ActivityDeps, 'db' | 
       const keepAtLeast = f.int('keepAtLeast', 0, undefined, 0);
       const idleSeconds = f.durationMs('idleFor', '5m') / 1000;
       const excluded = [APPLICATION_NAME, ...f.stringList('excludeApplicationNames')];
-      const connectionUrl =
-        f.optionalString('connectionUrl') ??
-        (deps.db.options.connectionString || setting('DATABASE_URL', deps.env));
+      const connectionUrl = f.optionalString('connectionUrl') ?? remediationPostgresUrl(deps);
       if (!connectionUrl) {
         invalidInput(ACTIVITY, 'connectionUrl', 'a postgres:// URL (the worker has no DATABASE_URL)', '');
       }
