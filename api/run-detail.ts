@@ -7,6 +7,7 @@ import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { RunSummary, summaryFromDescription } from './run-view.js';
 import { callTemporal } from './temporal-calls.js';
+import { hasApprovalGate } from './workflow-types.js';
 
 const Progress = Type.Object({
   state: Type.String(),
@@ -67,7 +68,7 @@ export async function runDetail(ctx: ApiContext, workflowId: string): Promise<Ru
     historyLength: description.historyLength,
   };
   if (description.status.name === 'RUNNING') {
-    const withApproval = ctx.workflowTypes.get(description.type)?.hasApproval ?? false;
+    const withApproval = hasApprovalGate(ctx.workflowTypes, description.type);
     const [progress, approval] = await Promise.allSettled([
       callTemporal(ctx, () => handle.query(progressQuery), workflowId),
       withApproval

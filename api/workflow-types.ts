@@ -9,6 +9,7 @@ import {
   type ChangeRequestInput,
 } from '../workflows/change-request/contract.js';
 import { DOCTOR_WORKFLOW, type DoctorInput } from '../workflows/doctor/contract.js';
+import { REMEDIATION_WORKFLOW_TYPE } from '../workflows/remediation/contract.js';
 import { provisionType } from './provision-type.js';
 
 /** A workflow type the API may start by name, with what it takes to start it safely. */
@@ -35,6 +36,14 @@ export interface WorkflowTypeSpec {
 }
 
 export type WorkflowTypeRegistry = ReadonlyMap<string, WorkflowTypeSpec>;
+
+/** Workflows that embed the approval gate but are started by Dharma itself, never through POST /v1/runs. */
+const GATED_INTERNAL_TYPES: ReadonlySet<string> = new Set([REMEDIATION_WORKFLOW_TYPE]);
+
+/** Whether runs of `type` answer approvalStatusQuery (and so can be approved through /v1/runs). */
+export function hasApprovalGate(registry: WorkflowTypeRegistry, type: string): boolean {
+  return registry.get(type)?.hasApproval ?? GATED_INTERNAL_TYPES.has(type);
+}
 
 const DURATION = Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$', description: 'e.g. 30s, 15m, 24h' });
 const NAME = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });

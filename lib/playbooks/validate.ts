@@ -105,9 +105,21 @@ function kindProblems(
     const shape = checkers[item.kind]!(item, at);
     if (shape.length > 0) return shape;
     const checked = item as PreCheck | Probe;
-    return checked.kind === 'snapshot'
-      ? invocationProblems(checked.action, checked.params, at)
-      : templateFieldProblems(checked, at);
+    if (checked.kind === 'snapshot') return invocationProblems(checked.action, checked.params, at);
+    // Label values come from whoever sends alerts: they may pick the database, never write the SQL (which
+    // could read any table the worker can). PromQL only reads metrics, so its queries may use labels.
+    const queried = checked.kind === 'sql' && isTemplated(checked.query);
+    return [
+      ...(queried
+        ? [
+            {
+              segments: [...at, 'query'],
+              message: 'an SQL query cannot contain {{ }} templates: alert labels must never become SQL',
+            },
+          ]
+        : []),
+      ...templateFieldProblems(checked, at),
+    ];
   });
 }
 

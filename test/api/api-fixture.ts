@@ -12,6 +12,7 @@ import { freshDatabase } from '../db/fresh-database.js';
 import { testServices, type TestServices } from '../harness/services.js';
 import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
 import { activitiesForPool } from '../../workers/activities-for-pool.js';
+import type { PoolName } from '../../lib/pools.js';
 import { onCleanup } from '../harness/cleanup.js';
 
 export const ISSUER = 'dharma';
@@ -33,10 +34,10 @@ export interface ApiFixture {
 /**
  * A real API over the test Temporal server and a fresh database, trusting a dev key made in a scratch
  * home. `workers: true` also runs the orchestration pool (workflows + control activities) on the
- * fixture's queue prefix, with `workerEnv` as its settings.
+ * fixture's queue prefix, with `workerEnv` as its settings, and `pools` the workers of those pools.
  */
 export async function apiFixture(
-  options: { workers?: boolean; workerEnv?: Record<string, string> } = {},
+  options: { workers?: boolean; workerEnv?: Record<string, string>; pools?: PoolName[] } = {},
 ): Promise<ApiFixture> {
   // Registered first so it runs first: the worker stops before the client and database it uses close.
   let stopWorker: (() => Promise<void>) | undefined;
@@ -52,15 +53,25 @@ export async function apiFixture(
   if (options.workers) {
     const logger = createLogger('api-test');
     logger.level = 'warn';
-    ({ stop: stopWorker } = await startTestWorker(services, {
-      taskQueue: `${prefix}-orchestration`,
-      activities: activitiesForPool('orchestration', {
-        db,
-        temporal: client,
-        logger,
-        env: options.workerEnv ?? {},
+    const deps = { db, temporal: client, logger, env: options.workerEnv ?? {} };
+    const workers = [
+      await startTestWorker(services, {
+        taskQueue: `${prefix}-orchestration`,
+        activities: activitiesForPool('orchestration', deps),
       }),
-    }));
+    ];
+    for (const pool of options.pools ?? []) {
+      workers.push(
+        await startTestWorker(services, {
+          taskQueue: `${prefix}-${pool}`,
+          workflows: false,
+          activities: activitiesForPool(pool, deps),
+        }),
+      );
+    }
+    stopWorker = async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+    };
   }
   const build = async (overrides: Partial<BuildAppOptions> = {}) => {
     const app = await buildApp({
