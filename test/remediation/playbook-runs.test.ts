@@ -7,12 +7,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { keyHash } from '../../api/webhooks/verify.js';
 import { freePort, canConnect } from '../../lib/net.js';
 import { apiFixture } from '../api/api-fixture.js';
 import { onCleanup } from '../harness/cleanup.js';
 import { echoServerCommand } from './fixtures/echo-server-command.js';
 import { writeTestPlaybooks } from './fixtures/test-playbooks.js';
+import { escalation, incidentApi, kinds, settled } from './fixtures/incident-api.js';
 
 const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'dharma-playbooks-'));
 onCleanup(() => fs.rm(scratch, { recursive: true, force: true }));
@@ -55,78 +55,10 @@ const f = await apiFixture({
     NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`,
   },
 });
-const KEY = 'am-remediation-key';
-await f.db.query(
-  `INSERT INTO webhook_sources (source, kind, key_hash) VALUES ('alertmanager', 'alertmanager', $1)`,
-  [keyHash(KEY)],
-);
+const { alert, incident, events } = await incidentApi(f);
 
 /** Unique per run: workflow ids are namespace-wide, and a test server outlives one file. */
 const fp = (name: string) => `${f.prefix}-${name}`;
-
-function alert(
-  fingerprint: string,
-  labels: Record<string, string>,
-  status: 'firing' | 'resolved' = 'firing',
-) {
-  return f.app.inject({
-    method: 'POST',
-    url: '/v1/webhooks/alertmanager',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-    payload: {
-      version: '4',
-      groupKey: `{}:{alertname="${labels.alertname}"}`,
-      status,
-      receiver: 'dharma',
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager.local:9093',
-      alerts: [{ status, labels, annotations: {}, startsAt: new Date().toISOString(), fingerprint }],
-    },
-  });
-}
-
-interface IncidentView {
-  id: string;
-  status: string;
-  playbook?: string;
-  mttrSeconds?: number;
-  failureReport?: Record<string, unknown> & { rollback?: { ok: boolean }[] };
-  timeline: { kind: string; detail: Record<string, unknown> }[];
-}
-
-const admin = await f.token('ines', ['admin']);
-
-async function incident(fingerprint: string, until: (i: IncidentView) => boolean): Promise<IncidentView> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { rows } = await f.db.query<{ id: string }>('SELECT id FROM incidents WHERE fingerprint = $1', [
-      fingerprint,
-    ]);
-    if (rows[0]) {
-      const res = await f.app.inject({
-        url: `/v1/incidents/${rows[0].id}`,
-        headers: { authorization: `Bearer ${admin}` },
-      });
-      const view = res.json<IncidentView>();
-      if (until(view)) return view;
-      if (Date.now() > deadline) assert.fail(`incident ${fingerprint} stayed ${view.status}`);
-    } else if (Date.now() > deadline) assert.fail(`no incident for ${fingerprint}`);
-    await sleep(100);
-  }
-}
-
-const settled = (i: IncidentView) => i.status === 'resolved' || i.status === 'escalated';
-const kinds = (i: IncidentView) => i.timeline.map((e) => e.kind);
-
-async function events(incidentId: string): Promise<string[]> {
-  const { rows } = await f.db.query<{ event_type: string }>(
-    `SELECT event_type FROM events_outbox WHERE aggregate_id = $1 ORDER BY "timestamp", event_type`,
-    [incidentId],
-  );
-  return rows.map((r) => r.event_type);
-}
 
 /** A restarted process takes a moment to listen: wait for it, up to 10 s. */
 async function answers(port: number): Promise<boolean> {
@@ -160,7 +92,7 @@ describe('remediation workflow running playbooks', () => {
       severity: 'critical',
     };
 
-    assert.equal((await alert(fp('down-1'), { ...labels, environment: 'dev' })).statusCode, 202);
+    assert.equal(await alert(fp('down-1'), { ...labels, environment: 'dev' }), 202);
     const healed = await incident(fp('down-1'), settled);
     assert.equal(healed.status, 'resolved', JSON.stringify(healed.timeline.at(-1)));
     assert.equal(healed.playbook, 'process-down@v1');
@@ -177,13 +109,10 @@ describe('remediation workflow running playbooks', () => {
     assert.equal((result as { resolution?: string }).resolution, 'verified');
 
     const restartedPid = await fs.readFile(path.join(scratch, 'echo.pid'), 'utf8');
-    assert.equal((await alert(fp('down-2'), { ...labels, environment: 'dev' })).statusCode, 202);
+    assert.equal(await alert(fp('down-2'), { ...labels, environment: 'dev' }), 202);
     const limited = await incident(fp('down-2'), settled);
     assert.equal(limited.status, 'escalated');
-    assert.match(
-      String(limited.timeline.find((e) => e.kind === 'escalated')?.detail.reason),
-      /rate-limit: 1 remediation\(s\) of 127\.0\.0\.1/,
-    );
+    assert.match(String(escalation(limited)?.reason), /rate-limit: 1 remediation\(s\) of 127\.0\.0\.1/);
     assert.equal(
       await fs.readFile(path.join(scratch, 'echo.pid'), 'utf8'),
       restartedPid,
@@ -215,7 +144,7 @@ describe('remediation workflow running playbooks', () => {
       instance: 'pg-test',
       severity: 'warning',
     };
-    assert.equal((await alert(fp('pg'), { ...labels, environment: 'production' })).statusCode, 202);
+    assert.equal(await alert(fp('pg'), { ...labels, environment: 'production' }), 202);
     await incident(fp('pg'), (i) => i.status === 'awaiting-approval');
     const id = `incident-${fp('pg')}`;
     const approver = await f.token('aaron', ['approver']);
@@ -246,7 +175,7 @@ describe('remediation workflow running playbooks', () => {
       instance: `127.0.0.1:${svcPort}`,
       environment: 'dev',
     };
-    assert.equal((await alert(fp('stuck'), labels)).statusCode, 202);
+    assert.equal(await alert(fp('stuck'), labels), 202);
 
     const failed = await incident(fp('stuck'), settled);
     assert.equal(failed.status, 'escalated');
@@ -262,25 +191,24 @@ describe('remediation workflow running playbooks', () => {
     assert.ok(notifications.some((n) => n.text.includes('bad-release') && n.text.includes('verification')));
 
     // On-call fixes it; the alert clears and closes the incident.
-    assert.equal((await alert(fp('stuck'), labels, 'resolved')).statusCode, 202);
+    assert.equal(await alert(fp('stuck'), labels, 'resolved'), 202);
     assert.equal((await incident(fp('stuck'), (i) => i.status === 'resolved')).status, 'resolved');
   });
 
   it('escalates without touching anything when the alert lacks a label the playbook needs', async () => {
-    assert.equal(
-      (await alert(fp('wedged'), { alertname: 'WorkerWedged', environment: 'dev' })).statusCode,
-      202,
-    );
+    assert.equal(await alert(fp('wedged'), { alertname: 'WorkerWedged', environment: 'dev' }), 202);
     const escalated = await incident(fp('wedged'), settled);
     assert.equal(escalated.status, 'escalated');
-    const last = escalated.timeline.find((e) => e.kind === 'escalated')!;
-    assert.equal(last.detail.stage, 'render');
-    assert.match(String(last.detail.reason), /steps\[0\]\.params\.name: the alert has no labels\.process/);
+    assert.equal(escalation(escalated)?.stage, 'render');
+    assert.match(
+      String(escalation(escalated)?.reason),
+      /steps\[0\]\.params\.name: the alert has no labels\.process/,
+    );
     assert.ok(!kinds(escalated).includes('remediation-started'));
   });
 
   it('opens nothing for the resolution of an incident that is already closed', async () => {
-    assert.equal((await alert(fp('late'), { alertname: 'ProcessDown' }, 'resolved')).statusCode, 202);
+    assert.equal(await alert(fp('late'), { alertname: 'ProcessDown' }, 'resolved'), 202);
     const result = await f.client.workflow.getHandle(`incident-${fp('late')}`).result();
     assert.deepEqual(result, {
       status: 'ignored',

@@ -53,6 +53,7 @@ const DEFAULT_APPROVAL_TIMEOUT = '15m';
  * label escalates before anything is touched), pre-checks, approval when the risk or environment asks
  * for it, snapshot, steps, verification. A failed step or verification runs the rollback steps in a
  * non-cancellable scope, stores a failure report and escalates; so does cancelling the workflow mid-way.
+ * A failed snapshot is reported and escalated the same way, without a rollback.
  */
 export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): Promise<PlaybookOutcome> {
   const { activities, incident, alert } = ctx;
@@ -128,7 +129,11 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
 
   const executed: StepRecord[] = [];
   const fail = async (stage: Stage, reason: string, verification?: Verification) => {
-    const rollback = await CancellationScope.nonCancellable(() => runSteps(ctx, plan.rollback, 'rollback'));
+    // A snapshot that could not be taken comes before every step: nothing was changed, nothing to undo.
+    const rollback =
+      stage === 'snapshot'
+        ? []
+        : await CancellationScope.nonCancellable(() => runSteps(ctx, plan.rollback, 'rollback'));
     const report = { ...base, target: alert.target, stage, reason, steps: executed, rollback, verification };
     await activities.store.storeFailureReport({ incidentId: incident.incidentId, report });
     await activities.events.publishEvent({
@@ -144,9 +149,8 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
   try {
     if (plan.snapshot) {
       const [snapshot] = await runSteps(ctx, [plan.snapshot], 'snapshot');
-      // Nothing was changed yet: a snapshot that cannot be taken stops here, with nothing to roll back.
-      if (!snapshot?.ok)
-        return await escalate('snapshot', `snapshot failed: ${snapshot?.error ?? 'unknown'}`);
+      // The remediation has started: its failure is reported and published like a failed step's.
+      if (!snapshot?.ok) return await fail('snapshot', `snapshot failed: ${snapshot?.error ?? 'unknown'}`);
     }
     for (const step of plan.steps) {
       const [record] = await runSteps(ctx, [step], 'step');
