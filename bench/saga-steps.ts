@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { table } from '../cli/output.js';
 
@@ -18,6 +19,8 @@ export interface ActivityTiming {
 export interface DharmaRun {
   totalMs: number;
   activities: ActivityTiming[];
+  /** Local activities by type, in order: they run inside workflow tasks, so their time is part of those. */
+  localActivities: string[];
   /** Workflow tasks of the run and their summed time from scheduled to completed. */
   workflowTasks: { count: number; ms: number };
 }
@@ -40,10 +43,20 @@ function millis(ts: Timestamp): number {
   return Number(ts.seconds ?? 0) * 1000 + (ts.nanos ?? 0) / 1e6;
 }
 
+/** The activity type a local-activity marker records (the SDK's marker data, a JSON payload). */
+function localActivityType(event: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const payload = marker.details?.data?.payloads?.[0];
+  const data = payload ? defaultPayloadConverter.fromPayload<{ activity_type?: string }>(payload) : undefined;
+  return data?.activity_type ?? '?';
+}
+
 /** Every activity of a run in the order it was scheduled, with queue and run times, and its workflow tasks. */
 export function runTimings(history: History): Omit<DharmaRun, 'totalMs'> {
   const scheduled = new Map<string, { name: string; at: number; startedAt?: number }>();
   const done: ActivityTiming[] = [];
+  const localActivities: string[] = [];
   const workflowTasks = { count: 0, ms: 0 };
   let taskScheduledAt = Number.NaN;
   for (const event of history.events ?? []) {
@@ -54,6 +67,8 @@ export function runTimings(history: History): Omit<DharmaRun, 'totalMs'> {
       workflowTasks.count += 1;
       workflowTasks.ms += at - taskScheduledAt;
     }
+    const local = localActivityType(event);
+    if (local) localActivities.push(local);
     const sched = event.activityTaskScheduledEventAttributes;
     if (sched) scheduled.set(id, { name: sched.activityType?.name ?? '?', at });
     const started = event.activityTaskStartedEventAttributes;
@@ -72,7 +87,7 @@ export function runTimings(history: History): Omit<DharmaRun, 'totalMs'> {
       }
     }
   }
-  return { activities: done, workflowTasks };
+  return { activities: done, localActivities, workflowTasks };
 }
 
 /** The middle value; the mean of the two middle ones for an even count. */
@@ -136,6 +151,13 @@ export function breakdownReport(rounds: readonly Round[], terraformActivities: R
       msText(medianOfSums(rounds, (a) => a.queueMs, name)),
     ];
   });
+  const locals = [...new Set(rounds.flatMap((r) => r.dharma.localActivities))];
+  const localRows = locals.map((name) => [
+    `${name} (local)`,
+    median(rounds.map((r) => r.dharma.localActivities.filter((l) => l === name).length)),
+    'in workflow tasks',
+    '',
+  ]);
   const total = median(rounds.map((r) => r.dharma.totalMs));
   const run = medianOfSums(rounds, (a) => a.runMs);
   const queued = medianOfSums(rounds, (a) => a.queueMs);
@@ -154,8 +176,9 @@ export function breakdownReport(rounds: readonly Round[], terraformActivities: R
       [
         ...activityRows,
         ['all activities', '', msText(run), msText(queued)],
+        ...localRows,
         [
-          'workflow tasks (scheduled to completed)',
+          'workflow tasks (scheduled to completed, local activities included)',
           median(rounds.map((r) => r.dharma.workflowTasks.count)),
           msText(tasks),
           '',
@@ -173,6 +196,6 @@ export function breakdownReport(rounds: readonly Round[], terraformActivities: R
     ),
     `Dharma's extra ${msText(total - directTotal)} ms: terraform-pool activities ${msText(tofuRun - directTotal)} ms ` +
       `beyond the direct tofu run, other activities ${msText(run - tofuRun)} ms, queue waits ${msText(queued)} ms, ` +
-      `workflow tasks ${msText(tasks)} ms, the rest ${msText(rest)} ms (medians: the parts need not add up exactly).`,
+      `workflow tasks (with local activities) ${msText(tasks)} ms, the rest ${msText(rest)} ms (medians: the parts need not add up exactly).`,
   ].join('\n');
 }

@@ -1,8 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps.js';
+import { activityOrigin, uuidV5 } from '../origin.js';
 import { BlueprintNotFound } from '../../lib/blueprints/errors.js';
 import { getBlueprint } from '../../lib/blueprints/repository.js';
 import type { HealthCheck } from '../../lib/blueprints/schema.js';
+import { insertEvent } from '../../lib/db/outbox.js';
 import {
   latestCompletedDeployment,
   recordDeployment,
@@ -24,6 +26,18 @@ export interface DeploymentBlueprint {
   drift?: { interval: string; reconcile: boolean };
   /** Dependency edges between the blueprint's resources, by address. */
   edges: TopologyEdge[];
+}
+
+/** A domain event of the deployment (its aggregate), e.g. DeploymentStarted. */
+export interface DeploymentEvent {
+  eventType: string;
+  data: Record<string, unknown>;
+}
+
+/** What the saga learnt at one step: the row's new values and the events of that moment, in order. */
+export interface DeploymentProgress {
+  deployment: DeploymentUpdate;
+  events?: DeploymentEvent[];
 }
 
 export interface PreviousDeployment {
@@ -94,6 +108,32 @@ export function createDeploymentActivities(deps: ActivityDeps) {
     /** Mirrors the saga's state into the deployments table (an upsert: retries write the same row). */
     async recordDeployment(update: DeploymentUpdate): Promise<void> {
       await recordDeployment(deps.db, update);
+    },
+
+    /**
+     * The row and the events of one step in one call (the saga runs it as a local activity: no round
+     * trip through the server). Event ids derive from the activity's key and their place in the list,
+     * so a retry adds nothing; their timestamps are the scheduling time a millisecond apart, so events
+     * written together keep their order in the outbox.
+     */
+    async recordProgress(progress: DeploymentProgress): Promise<void> {
+      const origin = activityOrigin();
+      const at = origin.scheduledAt.getTime();
+      await Promise.all([
+        recordDeployment(deps.db, progress.deployment),
+        ...(progress.events ?? []).map((event, index) =>
+          insertEvent(deps.db, {
+            eventId: uuidV5(`${origin.key}/${index}`),
+            eventType: event.eventType,
+            timestamp: new Date(at + index).toISOString(),
+            aggregateId: progress.deployment.id,
+            aggregateType: 'Deployment',
+            version: 1,
+            data: event.data,
+            metadata: origin.workflowId !== undefined ? { correlationId: origin.workflowId } : {},
+          }),
+        ),
+      ]);
     },
   };
 }

@@ -4,6 +4,8 @@
  * workflow history: they are stored in PostgreSQL and referenced by id.
  */
 
+import type { PlanChangeSummary } from '../../lib/risk/features.js';
+
 /** A reference to an artifact stored by lib/artifacts (PostgreSQL), e.g. `art_<sha256 prefix>`. */
 export type ArtifactRef = string;
 
@@ -51,11 +53,13 @@ export interface PlanInput {
 export interface PlanOutcome {
   /** The saved binary plan (`tofu plan -out`). */
   planRef: ArtifactRef;
-  /** `tofu show -json` of the saved plan. */
+  /** `tofu show -json` of the saved plan, sensitive values redacted. */
   planJsonRef: ArtifactRef;
   /** Identifies the change: approvals name it, apply refuses any other. */
   planHash: string;
   summary: PlanSummary;
+  /** The change counted the way the change-risk model reads it; absent in results of older workers. */
+  changes?: PlanChangeSummary;
   hasChanges: boolean;
 }
 
@@ -82,6 +86,25 @@ export interface DriftOutcome {
 /** Input of destroyWorkspace, detectDrift and cleanupWorkspace. */
 export interface WorkspaceInput {
   workspace: PreparedWorkspace;
+}
+
+/** A deployment's workspace named by what its id derives from (prepareWorkspace's input), not by its row. */
+export interface DeploymentWorkspace {
+  deploymentId: string;
+  stack: string;
+  environment: string;
+}
+
+/**
+ * Input of cleanupWorkspace: the prepared workspace, or the deployment's, which may never have been
+ * prepared (the undo of planDeployment, registered before it ran).
+ */
+export type CleanupInput = WorkspaceInput | { deployment: DeploymentWorkspace };
+
+/** Result of planDeployment: prepareWorkspace's and planWorkspace's in one. */
+export interface PlannedDeployment {
+  workspace: PreparedWorkspace;
+  plan: PlanOutcome;
 }
 
 export interface DestroyOutcome {

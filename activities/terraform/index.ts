@@ -3,64 +3,53 @@ import path from 'node:path';
 import type { ActivityDeps } from '../deps.js';
 import { pingActivity } from '../ping.js';
 import { getArtifact, maxArtifactBytes, putArtifact, type ArtifactInput } from '../../lib/artifacts/store.js';
-import { getWorkspace, markWorkspaceCleaned } from '../../lib/artifacts/workspaces.js';
+import { getWorkspace, markWorkspaceCleaned, WorkspaceNotFound } from '../../lib/artifacts/workspaces.js';
+import { redactPlanJson } from '../../lib/deployments/plan-redact.js';
 import type { TerraformPlanJson } from '../../lib/policy/types.js';
+import { summarizePlanChanges } from '../../lib/risk/features.js';
 import { TofuFailed } from '../../lib/tofu/runner.js';
-import {
-  planHash,
-  planHasChanges,
-  redactOutputs,
-  stateResources,
-  summarizePlan,
-} from '../../lib/tofu/plan-json.js';
+import { planHash, planHasChanges, summarizePlan } from '../../lib/tofu/plan-json.js';
 import type {
   ApplyInput,
   ApplyOutcome,
+  CleanupInput,
   CleanupOutcome,
   DestroyOutcome,
   DriftOutcome,
   PlanInput,
+  PlannedDeployment,
   PlanOutcome,
   PreparedWorkspace,
   PrepareWorkspaceInput,
   WorkspaceInput,
 } from './contract.js';
 import { invalidInput, stalePlan, toActivityFailure } from './failures.js';
+import { checkWorkspace, cleanupTarget } from './workspace-input.js';
+import { bindPlan, isBound } from './plan-binding.js';
 import { prepareWorkspace } from './prepare.js';
 import { progressReporter, type ProgressReporter } from './progress.js';
-import { dropStateSchema, stateResourceCount } from './state-schema.js';
+import { dropStateSchema, stateOutcome, stateResourceCount } from './state-schema.js';
 import { STATE_LOCK_TIMEOUT, withWorkdir, type Workdir } from './workdir.js';
 
 const PLAN_FILE = 'plan.bin';
 const LOCK = `-lock-timeout=${STATE_LOCK_TIMEOUT}`;
 
-function checkWorkspace(input: { workspace?: PreparedWorkspace } | undefined): PreparedWorkspace {
-  const ws = input?.workspace;
-  if (!ws || typeof ws !== 'object') throw invalidInput('workspace', 'the result of prepareWorkspace');
-  for (const field of ['workspaceId', 'configRef', 'configHash', 'stateSchema'] as const) {
-    if (typeof ws[field] !== 'string' || ws[field] === '') {
-      throw invalidInput(`workspace.${field}`, 'a non-empty string (from prepareWorkspace)');
-    }
-  }
-  return ws;
-}
-
 interface SavedPlan {
   planJson: TerraformPlanJson;
-  planJsonText: string;
 }
 
 async function showPlan(workdir: Workdir, progress: ProgressReporter): Promise<SavedPlan> {
   progress.phase('show');
   const { stdout } = await workdir.run('show', ['-json', PLAN_FILE], { signal: progress.signal });
-  return { planJsonText: stdout, planJson: JSON.parse(stdout) as TerraformPlanJson };
+  return { planJson: JSON.parse(stdout) as TerraformPlanJson };
 }
 
-async function makePlan(
+/** `tofu plan -out`; answers tofu's exit code (2: changes, with detailedExitCode). */
+async function runPlan(
   workdir: Workdir,
   progress: ProgressReporter,
   options: { destroy?: boolean; detailedExitCode?: boolean } = {},
-): Promise<SavedPlan & { exitCode: number }> {
+): Promise<number> {
   progress.phase('plan');
   const { exitCode } = await workdir
     .run(
@@ -84,6 +73,15 @@ async function makePlan(
       if (error instanceof TofuFailed) await workdir.run('validate', [], { signal: progress.signal });
       throw error;
     });
+  return exitCode;
+}
+
+async function makePlan(
+  workdir: Workdir,
+  progress: ProgressReporter,
+  options: { destroy?: boolean; detailedExitCode?: boolean } = {},
+): Promise<SavedPlan & { exitCode: number }> {
+  const exitCode = await runPlan(workdir, progress, options);
   return { ...(await showPlan(workdir, progress)), exitCode };
 }
 
@@ -115,6 +113,18 @@ function storeArtifact(deps: ActivityDeps, artifact: ArtifactInput): Promise<str
   return putArtifact(deps.db, artifact, { maxBytes: maxArtifactBytes(deps.env) });
 }
 
+/**
+ * The plan JSON as stored: sensitive values are redacted once here, so nothing that reads the artifact
+ * (the API, policies, cost) ever holds them. Apply uses the binary plan, never this.
+ */
+function storePlanJson(deps: ActivityDeps, planJson: TerraformPlanJson): Promise<string> {
+  return storeArtifact(deps, {
+    kind: 'plan-json',
+    content: JSON.stringify(redactPlanJson(planJson)),
+    mediaType: 'application/json',
+  });
+}
+
 /** Runs `work` with a progress reporter, turning errors into the activity's typed failures. */
 async function tracked<T>(work: (progress: ProgressReporter) => Promise<T>): Promise<T> {
   const progress = progressReporter('init');
@@ -132,6 +142,40 @@ export function createTerraformActivities(deps: ActivityDeps) {
   const workdir = <T>(ws: PreparedWorkspace, progress: ProgressReporter, work: (w: Workdir) => Promise<T>) =>
     withWorkdir(deps, ws, { onLine: progress.onLine, signal: progress.signal }, work);
 
+  /**
+   * `plan -out` (or `-destroy`) and `show -json`; both stored as artifacts, only refs returned. The plan
+   * is bound to its hash here, so apply can trust it without asking tofu again.
+   */
+  async function plan(input: PlanInput): Promise<PlanOutcome> {
+    const ws = checkWorkspace(input);
+    return tracked((progress) =>
+      workdir(ws, progress, async (w) => {
+        await runPlan(w, progress, { destroy: input.destroy === true });
+        // Storing the saved plan does not wait for tofu to print it, nor the other way round.
+        const [{ planJson }, planRef] = await Promise.all([
+          showPlan(w, progress),
+          readFile(path.join(w.dir, PLAN_FILE)).then((content) =>
+            storeArtifact(deps, { kind: 'plan', content, mediaType: 'application/octet-stream' }),
+          ),
+        ]);
+        const hash = planHash(planJson, ws.configHash);
+        const [planJsonRef] = await Promise.all([
+          storePlanJson(deps, planJson),
+          bindPlan(deps, { planRef, planHash: hash, configHash: ws.configHash }),
+        ]);
+        const summary = summarizePlan(planJson);
+        return {
+          planRef,
+          planJsonRef,
+          planHash: hash,
+          summary,
+          changes: summarizePlanChanges(planJson),
+          hasChanges: planHasChanges(summary),
+        };
+      }),
+    );
+  }
+
   return {
     ping: pingActivity('terraform'),
 
@@ -139,37 +183,18 @@ export function createTerraformActivities(deps: ActivityDeps) {
     prepareWorkspace: (input: PrepareWorkspaceInput): Promise<PreparedWorkspace> =>
       prepareWorkspace(deps, input),
 
-    /** `plan -out` (or `-destroy`) and `show -json`; both stored as artifacts, only refs returned. */
-    async planWorkspace(input: PlanInput): Promise<PlanOutcome> {
-      const ws = checkWorkspace(input);
-      return tracked((progress) =>
-        workdir(ws, progress, async (w) => {
-          const { planJson, planJsonText } = await makePlan(w, progress, { destroy: input.destroy === true });
-          const planRef = await storeArtifact(deps, {
-            kind: 'plan',
-            content: await readFile(path.join(w.dir, PLAN_FILE)),
-            mediaType: 'application/octet-stream',
-          });
-          const planJsonRef = await storeArtifact(deps, {
-            kind: 'plan-json',
-            content: planJsonText,
-            mediaType: 'application/json',
-          });
-          const summary = summarizePlan(planJson);
-          return {
-            planRef,
-            planJsonRef,
-            planHash: planHash(planJson, ws.configHash),
-            summary,
-            hasChanges: planHasChanges(summary),
-          };
-        }),
-      );
+    planWorkspace: plan,
+
+    /** prepareWorkspace, then planWorkspace in it: the saga's plan step in one round trip. */
+    async planDeployment(input: PrepareWorkspaceInput): Promise<PlannedDeployment> {
+      const workspace = await prepareWorkspace(deps, input);
+      return { workspace, plan: await plan({ workspace }) };
     },
 
     /**
-     * Applies exactly the saved plan: its content must hash to the approved planHash, and tofu itself
-     * refuses it if the state changed since (StalePlan). Never plans afresh.
+     * Applies exactly the saved plan: it must be bound to the approved planHash (or, for a plan without
+     * a binding, its content must hash to it), and tofu itself refuses it if the state changed since
+     * (StalePlan). Never plans afresh.
      */
     async applyPlan(input: ApplyInput): Promise<ApplyOutcome> {
       const ws = checkWorkspace(input);
@@ -179,20 +204,21 @@ export function createTerraformActivities(deps: ActivityDeps) {
       }
       return tracked((progress) =>
         workdir(ws, progress, async (w) => {
-          await writeFile(path.join(w.dir, PLAN_FILE), (await getArtifact(deps.db, planRef)).content);
-          const { planJson } = await showPlan(w, progress);
-          const actual = planHash(planJson, ws.configHash);
-          if (actual !== approved) {
-            throw stalePlan(`saved plan ${planRef} has hash ${actual}, not the approved ${approved}`);
+          const [saved, bound] = await Promise.all([
+            getArtifact(deps.db, planRef),
+            isBound(deps, { planRef, planHash: approved, configHash: ws.configHash }),
+          ]);
+          await writeFile(path.join(w.dir, PLAN_FILE), saved.content);
+          if (!bound) {
+            const { planJson } = await showPlan(w, progress);
+            const actual = planHash(planJson, ws.configHash);
+            if (actual !== approved) {
+              throw stalePlan(`saved plan ${planRef} has hash ${actual}, not the approved ${approved}`);
+            }
           }
           const { logRef } = await applySaved(deps, w, progress);
           progress.phase('output');
-          // The state's JSON carries the outputs too (same shape as `output -json`): one tofu process
-          // fewer per apply.
-          const state = JSON.parse((await w.run('show', ['-json'])).stdout) as Parameters<
-            typeof stateResources
-          >[0] & { values?: { outputs?: Parameters<typeof redactOutputs>[0] } };
-          return { ...redactOutputs(state.values?.outputs ?? {}), resources: stateResources(state), logRef };
+          return { ...(await stateOutcome(deps.db, w.stateSchema)), logRef };
         }),
       );
     },
@@ -216,14 +242,8 @@ export function createTerraformActivities(deps: ActivityDeps) {
       const ws = checkWorkspace(input);
       return tracked((progress) =>
         workdir(ws, progress, async (w) => {
-          const { planJson, planJsonText, exitCode } = await makePlan(w, progress, {
-            detailedExitCode: true,
-          });
-          const planJsonRef = await storeArtifact(deps, {
-            kind: 'plan-json',
-            content: planJsonText,
-            mediaType: 'application/json',
-          });
+          const { planJson, exitCode } = await makePlan(w, progress, { detailedExitCode: true });
+          const planJsonRef = await storePlanJson(deps, planJson);
           return { drifted: exitCode === 2, summary: summarizePlan(planJson), planJsonRef };
         }),
       );
@@ -231,13 +251,18 @@ export function createTerraformActivities(deps: ActivityDeps) {
 
     /**
      * Marks the workspace cleaned, and drops the stack's state schema when the state holds no resources
-     * (after a destroy): an empty state carries nothing worth keeping. Idempotent.
+     * (after a destroy): an empty state carries nothing worth keeping. Idempotent; a deployment's
+     * workspace that was never prepared has nothing to clean.
      */
-    async cleanupWorkspace(input: WorkspaceInput): Promise<CleanupOutcome> {
-      const { workspaceId } = checkWorkspace(input);
+    async cleanupWorkspace(input: CleanupInput): Promise<CleanupOutcome> {
+      const { workspaceId, mayBeMissing } = cleanupTarget(input);
       try {
         // The schema comes from our own row, not from the input: this drops a schema.
-        const row = await getWorkspace(deps.db, workspaceId);
+        const row = await getWorkspace(deps.db, workspaceId).catch((error: unknown) => {
+          if (mayBeMissing && error instanceof WorkspaceNotFound) return undefined;
+          throw error;
+        });
+        if (!row) return { stateDropped: false };
         await markWorkspaceCleaned(deps.db, workspaceId);
         if ((await stateResourceCount(deps.db, row.stateSchema)) > 0) return { stateDropped: false };
         await dropStateSchema(deps.db, row.stateSchema);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ActivityDeps } from '../deps.js';
@@ -16,6 +16,7 @@ import {
 } from '../../lib/tofu/runner.js';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
 import type { PreparedWorkspace } from './contract.js';
+import { initializedDir, LOCK_FILE, sharedConfig } from './shared-init.js';
 
 /**
  * How long plan/apply wait for another tofu holding the stack's state lock (pg advisory lock) before
@@ -25,6 +26,8 @@ export const STATE_LOCK_TIMEOUT = '60s';
 
 export interface Workdir {
   dir: string;
+  /** The schema of the stack's state in the pg backend (from the configuration). */
+  stateSchema: string;
   run(
     command: TofuCommand,
     args: readonly string[],
@@ -77,8 +80,9 @@ export function configFilesHash(files: Record<string, string>): string {
 
 /**
  * Materializes the workspace's configuration (from its artifact) in a fresh temp directory on this
- * worker, runs `tofu init` (providers from the filesystem mirror only), gives `work` the directory and
- * removes it afterwards. Any worker of the pool can do this: nothing lives on a worker between steps.
+ * worker, gives `work` the directory and removes it afterwards. Any worker of the pool can do this:
+ * nothing lives on a worker between steps. `tofu init` (providers from the filesystem mirror only) runs
+ * once per provider set on a host, not per run: see shared-init.ts.
  */
 export async function withWorkdir<T>(
   deps: ActivityDeps,
@@ -88,19 +92,24 @@ export async function withWorkdir<T>(
 ): Promise<T> {
   const files = JSON.parse(await getArtifactText(deps.db, workspace.configRef)) as Record<string, string>;
   if (configFilesHash(files) !== workspace.configHash) throw new ArtifactCorrupt(workspace.configRef);
+  const config = sharedConfig(files, workspace.configRef);
   const binary = requireTofu(deps.env);
   const env = tofuProcessEnv(tofuEnv(deps.env), targetPostgresEnv(deps), {
     PG_CONN_STR: stateConnString(deps),
+    PG_SCHEMA_NAME: config.schemaName,
   });
+  const initialized = await initializedDir(config.terraformBlock, { binary, env, ...init });
+  const runEnv = { ...env, TF_DATA_DIR: initialized.dataDir };
   const dir = await mkdtemp(path.join(tmpdir(), 'dharma-tf-'));
   try {
-    await writeSynthesis(dir, { files });
-    const workdir: Workdir = {
+    await writeSynthesis(dir, { files: config.files });
+    if (initialized.lockFile) await copyFile(initialized.lockFile, path.join(dir, LOCK_FILE));
+    return await work({
       dir,
-      run: (command, args, options = {}) => runTofu(command, args, { binary, cwd: dir, env, ...options }),
-    };
-    await workdir.run('init', [], init);
-    return await work(workdir);
+      stateSchema: config.schemaName,
+      run: (command, args, options = {}) =>
+        runTofu(command, args, { binary, cwd: dir, env: runEnv, ...options }),
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

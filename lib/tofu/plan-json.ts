@@ -70,27 +70,3 @@ export function redactOutputs(
   }
   return { outputs, sensitiveOutputs };
 }
-
-interface StateModule {
-  resources?: Array<{ address: string; mode?: string; type: string; values?: { id?: unknown } }>;
-  child_modules?: StateModule[];
-}
-
-/** Managed resources of a state (`tofu show -json` without a plan file), child modules included. */
-export function stateResources(state: { values?: { root_module?: StateModule } }): ApplyOutcome['resources'] {
-  const found: ApplyOutcome['resources'] = [];
-  const walk = (module: StateModule | undefined) => {
-    for (const r of module?.resources ?? []) {
-      if (r.mode !== undefined && r.mode !== 'managed') continue;
-      const id = r.values?.id;
-      found.push({
-        address: r.address,
-        type: r.type,
-        ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}),
-      });
-    }
-    for (const child of module?.child_modules ?? []) walk(child);
-  };
-  walk(state.values?.root_module);
-  return found;
-}

@@ -8,6 +8,7 @@ import type {
   CleanupOutcome,
   DestroyOutcome,
   DriftOutcome,
+  PlannedDeployment,
   PlanOutcome,
   PreparedWorkspace,
   PrepareWorkspaceInput,
@@ -237,5 +238,29 @@ describe('terraform activities (real tofu, pg state backend, real worker)', () =
     assert.match(forged.message, /not the approved/);
     assert.equal((await stateRows(ws.stateSchema))[0]?.resources.length, 3, 'nothing was destroyed');
     await fx.run('destroyWorkspace', { workspace: ws });
+  });
+
+  it('planDeployment prepares and plans in one step; its undo cleans the workspace by the deployment', async () => {
+    const input = prepareInput();
+    const { result } = await fx.run<PlannedDeployment>('planDeployment', input);
+    const { result: prepared } = await fx.run<PreparedWorkspace>('prepareWorkspace', input);
+    assert.deepEqual(result.workspace, prepared, 'the same workspace prepareWorkspace makes');
+    assert.equal(result.plan.summary.add, 3);
+    assert.match(result.plan.planHash, /^sha256:[0-9a-f]{64}$/);
+
+    const deployment = { deploymentId: input.deploymentId, stack: input.stack, environment: 'dev' };
+    const cleaned = await fx.run<CleanupOutcome>('cleanupWorkspace', { deployment });
+    assert.equal(cleaned.result.stateDropped, true, 'nothing was applied: the empty state schema goes');
+    const { rows } = await fx.db.query('SELECT cleaned_at FROM workspaces WHERE workspace_id = $1', [
+      result.workspace.workspaceId,
+    ]);
+    assert.ok(rows[0]?.cleaned_at instanceof Date);
+
+    const never = { ...deployment, deploymentId: `dep-${randomUUID().slice(0, 8)}` };
+    const nothing = await fx.run<CleanupOutcome>('cleanupWorkspace', { deployment: never });
+    assert.deepEqual(nothing.result, { stateDropped: false }, 'a workspace never prepared: nothing to clean');
+    const missing = await failureOf(fx.run('cleanupWorkspace', { deployment: { ...deployment, stack: '' } }));
+    assert.equal(missing.type, 'InvalidInput');
+    assert.match(missing.message, /deployment\.stack/);
   });
 });

@@ -199,7 +199,8 @@ export function createApprovalGate(): ApprovalGate {
       const decided = () => outcome !== undefined;
       // A zero wait must not become a zero-length timer: just look at the state.
       const waitForDecision = async (ms: number) => (ms > 0 ? condition(decided, ms) : decided());
-      if (!(await waitForDecision(timeoutMs - escalateBeforeMs))) {
+      // escalateBefore 0 means no reminder: the caller escalates an expired approval itself.
+      if (!(await waitForDecision(timeoutMs - escalateBeforeMs)) && escalateBeforeMs > 0) {
         status = { ...status, escalated: true };
         const text = `Approval for ${request.target} (${request.summary}) by ${request.requester} expires at ${status.expiresAt}: please approve or reject.`;
         await notify({ kind: 'approval.escalated', text });

@@ -110,6 +110,27 @@ export async function withSaga<T>(body: (saga: Saga) => Promise<T>, options: Sag
   }
 }
 
+/**
+ * Runs independent steps together and waits for every one of them, also when one fails, before failing
+ * with the first failure: compensations must never run while a step they undo is still in flight. With
+ * `together` false the steps run one after the other in the given order (the order older runs recorded).
+ */
+export async function runSteps<T extends readonly unknown[]>(
+  together: boolean,
+  steps: { readonly [K in keyof T]: () => Promise<T[K]> },
+): Promise<T> {
+  const thunks = steps as ReadonlyArray<() => Promise<unknown>>;
+  if (!together) {
+    const results: unknown[] = [];
+    for (const step of thunks) results.push(await step());
+    return results as unknown as T;
+  }
+  const settled = await Promise.allSettled(thunks.map((step) => step()));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** The innermost useful message: activity failures wrap the real error as their cause. */
 export function failureMessage(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

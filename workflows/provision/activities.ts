@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { createDriftScheduleActivities } from '../../activities/control/drift-schedules.js';
 import type { createEventsActivities } from '../../activities/events/index.js';
 import type { createHealthCheckActivities } from '../../activities/cloud/health-checks.js';
@@ -18,6 +18,17 @@ const STORE_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 } as const satisfies ActivityOptions;
+
+/**
+ * The same writes as local activities: they run on the orchestration worker that runs the workflow, with
+ * no round trip through the server each. Backoffs stay below localRetryThreshold, so a retry happens in
+ * the worker under the same activity id, and the writes keyed on it stay idempotent.
+ */
+const LOCAL_STORE_OPTIONS = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  localRetryThreshold: '1m',
+} as const satisfies LocalActivityOptions;
 
 /**
  * tofu runs use the terraform pool's own options: a short heartbeat timeout so a cancellation reaches
@@ -56,6 +67,8 @@ type Trust = ReturnType<typeof createPolicyActivities> & ReturnType<typeof creat
 export function provisionActivities() {
   return {
     store: poolActivities<Store>('orchestration', STORE_ACTIVITY_OPTIONS),
+    /** The orchestration pool's activities run by the workflow's own worker (see LOCAL_STORE_OPTIONS). */
+    local: proxyLocalActivities<Store>(LOCAL_STORE_OPTIONS),
     tofu: poolActivities<Terraform>('terraform', TOFU_ACTIVITY_OPTIONS),
     trust: poolActivities<Trust>('trust', EVALUATION_ACTIVITY_OPTIONS),
     ml: poolActivities<ReturnType<typeof createMlActivities>>('ml', EVALUATION_ACTIVITY_OPTIONS),

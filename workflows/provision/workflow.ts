@@ -1,17 +1,18 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { PreviousDeployment } from '../../activities/store/deployments.js';
-import type { DeploymentRecord, DeploymentState } from '../../lib/deployments/repository.js';
+import type { DeploymentBlueprint, PreviousDeployment } from '../../activities/store/deployments.js';
+import type { DeploymentState } from '../../lib/deployments/repository.js';
 import { createApprovalGate } from '../lib/approval.js';
 import { withLock } from '../lib/lock.js';
 import { progressQuery } from '../lib/progress.js';
-import { failureMessage, withSaga, type Saga } from '../lib/saga.js';
+import { failureMessage, runSteps, withSaga, type Saga } from '../lib/saga.js';
 import { provisionActivities } from './activities.js';
 import {
   deploymentQuery,
@@ -21,9 +22,21 @@ import {
   type ProvisionResult,
 } from './contract.js';
 import { approvalReasons, approvalSummary, approvalWarnings } from './gates.js';
+import { deploymentRecorder, deploymentRow, event } from './deployment-record.js';
+import { finishingSteps } from './finish.js';
+import { provisionGates } from './plan-gates.js';
 import { validateProvisionInput } from './validate.js';
 
 const STATE_KEY = defineSearchAttributeKey('DharmaState', SearchAttributeType.KEYWORD);
+
+/**
+ * Runs started before it replay the order they recorded. From it on, the saga's bookkeeping runs as
+ * local activities (a row and its events in one write, passing steps written with the next one),
+ * synthesis and plan are one activity, and steps that do not depend on each other run together:
+ * blueprint and previous deployment; guardrails, cost and risk (and the requester's zero-trust check
+ * when no approval is asked for up front); topology, budget, drift schedule and workspace cleanup.
+ */
+const FEWER_ROUND_TRIPS = 'provision-fewer-round-trips';
 
 /**
  * Turns a blueprint version into infrastructure (domain section 1): under the stack+environment lock,
@@ -57,78 +70,61 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
   }
 
   const a = provisionActivities();
+  const together = patched(FEWER_ROUND_TRIPS);
+  const store = together ? a.local : a.store;
   const { environment, requester } = input;
   const lockKey = `${stack}:${environment}`;
-  const record = async (state: DeploymentState, step: string, learnt: Partial<DeploymentView> = {}) => {
+  const publish = (eventType: string, data: Record<string, unknown>) =>
+    a.store.publishEvent({ eventType, aggregateId: deploymentId, aggregateType: 'Deployment', data });
+  const learn = (state: DeploymentState, step: string, learnt: Partial<DeploymentView>) => {
     view = { ...view, ...learnt, state, step };
     updatedAt = new Date().toISOString();
     upsertSearchAttributes([{ key: STATE_KEY, value: state }]);
-    await a.store.recordDeployment(deploymentRow(view, input, info.runId));
   };
-  const publish = (eventType: string, data: Record<string, unknown>) =>
-    a.store.publishEvent({ eventType, aggregateId: deploymentId, aggregateType: 'Deployment', data });
+  const { record, note } = deploymentRecorder({
+    a,
+    together,
+    learn,
+    row: () => deploymentRow(view, input, info.runId),
+    publish,
+  });
 
   let applyStarted = false;
   let compensationFailed = false;
 
+  const gates = provisionGates({
+    a,
+    together,
+    input,
+    deploymentId,
+    stack,
+    view: () => view,
+    note,
+    publish,
+  });
+
   async function deploy(saga: Saga): Promise<ProvisionResult> {
-    await record('validating', 'loading the blueprint version');
-    const bp = await a.store.loadDeploymentBlueprint({
-      blueprintId: input.blueprintId,
-      ...(input.version ? { version: input.version } : {}),
-    });
-    const previous = await a.store.previousDeployment({ stack, environment, excludeId: deploymentId });
+    const [, bp, previous] = await runSteps(together, [
+      () => record('validating', 'loading the blueprint version'),
+      () =>
+        store.loadDeploymentBlueprint({
+          blueprintId: input.blueprintId,
+          ...(input.version ? { version: input.version } : {}),
+        }),
+      () => store.previousDeployment({ stack, environment, excludeId: deploymentId }),
+    ]);
 
-    await record('planning', 'synthesizing the configuration', { version: bp.version });
-    // Preparing only writes rows and artifacts; what needs cleaning up exists once it returned.
-    const workspace = await a.tofu.prepareWorkspace({
-      deploymentId,
-      blueprintId: bp.blueprintId,
-      blueprintVersion: bp.version,
-      environment,
-      stack,
-      ...(input.variables ? { variables: input.variables } : {}),
-    });
-    saga.add('clean workspace', () => a.undoTofu.cleanupWorkspace({ workspace }));
-    await record('planning', 'planning');
-    const plan = await a.tofu.planWorkspace({ workspace });
-    const planView = { planHash: plan.planHash, planJsonRef: plan.planJsonRef, plan: plan.summary };
+    const { workspace, plan } = await planned(saga, bp);
 
-    await record('planning', 'checking the guardrails', planView);
-    const policy = await a.trust.evaluatePlanPolicy({ planJsonRef: plan.planJsonRef, environment });
-    await publish('GuardrailsValidated', { planHash: plan.planHash, warnings: policy.warnings });
-
-    await record('planning', 'estimating the cost', { policy: { warnings: policy.warnings } });
-    const assessed = await a.store.estimatePlanCost({ planJsonRef: plan.planJsonRef, region: bp.region });
-    saga.add('release budget', () => a.undoStore.releaseDeploymentBudget(deploymentId));
-    const budget = await a.store.reserveDeploymentBudget({
-      environment,
-      reservationId: deploymentId,
-      amount: assessed.cost.monthlyDelta,
-      currency: assessed.cost.currency,
-    });
-    const cost = {
-      ...assessed.cost,
-      overBudget: budget.overBudget,
-      monthlyLimit: budget.monthlyLimit,
-      projected: budget.projected,
-    };
-    await publish('CostEstimated', {
-      monthlyDelta: cost.monthlyDelta,
-      currency: cost.currency,
-      overBudget: cost.overBudget,
-      priceTable: cost.priceTable,
-    });
-
-    await record('planning', 'scoring the change risk', { cost });
-    const risk = await a.ml.scoreChangeRisk({
-      summary: assessed.changes,
-      environment,
-      at: new Date().toISOString(),
-      stack,
-    });
-    const reasons = approvalReasons(input, { ...view, risk });
-    await record('planning', 'deciding on approval', { risk, approvalRequired: reasons.length > 0 });
+    const { events, access: early, ...found } = await gates.assess(saga, plan, bp);
+    const reasons = approvalReasons(input, found);
+    await note(
+      'planning',
+      'deciding on approval',
+      { ...found, approvalRequired: reasons.length > 0 },
+      events,
+    );
+    const { cost } = found;
 
     if (reasons.length > 0) {
       await record('awaiting_approval', `waiting for an approver (${reasons.join('; ')})`);
@@ -156,29 +152,11 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       }
     }
 
-    await record('applying', 'zero-trust re-check of requester and approver');
-    const access = await a.trust.recheckAccess({
-      resource: `deployments/${environment}/${stack}`,
-      action: 'apply',
-      environment,
-      parties: [
-        {
-          role: 'requester',
-          subject: requester,
-          ...(input.requesterAccess ? { context: input.requesterAccess } : {}),
-          decidedAt: info.startTime.toISOString(),
-        },
-        ...(view.approval?.approver
-          ? [
-              {
-                role: 'approver' as const,
-                subject: view.approval.approver,
-                decidedAt: view.approval.decidedAt,
-              },
-            ]
-          : []),
-      ],
-    });
+    let access = early;
+    if (!access || view.approval) {
+      await record('applying', 'zero-trust re-check of requester and approver');
+      access = await gates.recheckAccess();
+    }
 
     applyStarted = true;
     await record('applying', `applying plan ${plan.planHash}`, { access });
@@ -194,7 +172,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       plan: { planRef: plan.planRef, planHash: plan.planHash },
     });
 
-    await record('verifying', 'checking outputs and health checks', { outputs: applied.outputs });
+    await note('verifying', 'checking outputs and health checks', { outputs: applied.outputs });
     const missing = bp.outputs
       .map((o) => o.name)
       .filter((name) => !(name in applied.outputs) && !applied.sensitiveOutputs.includes(name));
@@ -211,44 +189,24 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       checks.push(await a.health.runHealthCheck({ check, outputs: applied.outputs }));
     }
 
-    await record('verifying', 'registering the topology', {
+    await note('verifying', 'registering the topology', {
       verify: { outputs: Object.keys(applied.outputs), checks },
     });
     saga.add('unregister topology', () => a.undoStore.unregisterTopology(deploymentId));
-    await a.store.registerTopology({
-      deploymentId,
-      stack,
-      environment,
-      nodes: applied.resources.map((r) => ({
-        address: r.address,
-        type: r.type,
-        ...(r.id !== undefined ? { providerId: r.id } : {}),
-      })),
-      edges: bp.edges,
-    });
-    await a.store.commitDeploymentBudget(deploymentId);
-    await a.store.ensureDriftSchedule({
-      check: {
+    await runSteps(
+      together,
+      finishingSteps({ a, together, input, deploymentId, stack }, bp, applied, workspace),
+    );
+    await record('completed', 'deployment completed', {}, [
+      event('DeploymentCompleted', {
         blueprintId: bp.blueprintId,
-        stack,
+        version: bp.version,
         environment,
-        reconcile: bp.drift?.reconcile ?? false,
-        requester,
-        settings: input.settings,
-      },
-      interval: bp.drift?.interval ?? input.settings.driftInterval,
-      taskQueue: info.taskQueue,
-    });
-    await a.tofu.cleanupWorkspace({ workspace });
-    await record('completed', 'deployment completed');
-    await publish('DeploymentCompleted', {
-      blueprintId: bp.blueprintId,
-      version: bp.version,
-      environment,
-      stack,
-      planHash: plan.planHash,
-      outputs: Object.keys(applied.outputs),
-    });
+        stack,
+        planHash: plan.planHash,
+        outputs: Object.keys(applied.outputs),
+      }),
+    ]);
     return {
       deploymentId,
       status: 'completed',
@@ -260,6 +218,33 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       outputs: applied.outputs,
       view,
     };
+  }
+
+  /**
+   * Synthesizes and plans the version. Runs from FEWER_ROUND_TRIPS on do both in one activity, whose
+   * undo names the workspace by the deployment: it may fail after preparing, before returning it.
+   */
+  async function planned(saga: Saga, bp: DeploymentBlueprint) {
+    const prepare = {
+      deploymentId,
+      blueprintId: bp.blueprintId,
+      blueprintVersion: bp.version,
+      environment,
+      stack,
+      ...(input.variables ? { variables: input.variables } : {}),
+    };
+    await record('planning', 'synthesizing the configuration', { version: bp.version });
+    if (together) {
+      saga.add('clean workspace', () =>
+        a.undoTofu.cleanupWorkspace({ deployment: { deploymentId, stack, environment } }),
+      );
+      return a.tofu.planDeployment(prepare);
+    }
+    // Preparing only writes rows and artifacts; what needs cleaning up exists once it returned.
+    const workspace = await a.tofu.prepareWorkspace(prepare);
+    saga.add('clean workspace', () => a.undoTofu.cleanupWorkspace({ workspace }));
+    await note('planning', 'planning');
+    return { workspace, plan: await a.tofu.planWorkspace({ workspace }) };
   }
 
   /** The undo of an update: plan and apply the previous version, with its variables, in a workspace of its own. */
@@ -277,15 +262,16 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     await a.undoTofu.cleanupWorkspace({ workspace });
   }
 
-  await record('queued', `waiting for the lock on ${lockKey}`);
-  await publish('DeploymentStarted', {
-    blueprintId: input.blueprintId,
-    version: input.version ?? null,
-    environment,
-    stack,
-    requester,
-    reason: input.reason ?? { kind: 'deploy' },
-  });
+  await record('queued', `waiting for the lock on ${lockKey}`, {}, [
+    event('DeploymentStarted', {
+      blueprintId: input.blueprintId,
+      version: input.version ?? null,
+      environment,
+      stack,
+      requester,
+      reason: input.reason ?? { kind: 'deploy' },
+    }),
+  ]);
   try {
     return await withLock(
       lockKey,
@@ -315,42 +301,18 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
   } catch (err) {
     const failure = failureMessage(err);
     const rolledBack = applyStarted && !compensationFailed;
-    await CancellationScope.nonCancellable(async () => {
-      await record(rolledBack ? 'rolled_back' : 'failed', rolledBack ? 'rolled back' : 'failed', { failure });
-      await publish(rolledBack ? 'DeploymentRolledBack' : 'DeploymentFailed', {
-        blueprintId: input.blueprintId,
-        version: view.version ?? null,
-        environment,
-        stack,
-        failure,
-        compensationFailed,
-      });
-    });
+    await CancellationScope.nonCancellable(() =>
+      record(rolledBack ? 'rolled_back' : 'failed', rolledBack ? 'rolled back' : 'failed', { failure }, [
+        event(rolledBack ? 'DeploymentRolledBack' : 'DeploymentFailed', {
+          blueprintId: input.blueprintId,
+          version: view.version ?? null,
+          environment,
+          stack,
+          failure,
+          compensationFailed,
+        }),
+      ]),
+    );
     throw err;
   }
-}
-
-function deploymentRow(view: DeploymentView, input: ProvisionInput, runId: string): DeploymentRecord {
-  return {
-    id: view.deploymentId,
-    blueprintId: view.blueprintId,
-    version: view.version ?? input.version ?? 'latest',
-    environment: view.environment,
-    stack: view.stack,
-    state: view.state,
-    step: view.step,
-    requester: input.requester,
-    runId,
-    ...(view.planHash ? { planHash: view.planHash } : {}),
-    ...(view.planJsonRef ? { planJsonRef: view.planJsonRef } : {}),
-    ...(view.plan ? { planSummary: view.plan } : {}),
-    ...(view.policy ? { policy: view.policy } : {}),
-    ...(view.cost ? { cost: view.cost } : {}),
-    ...(view.risk ? { risk: view.risk } : {}),
-    ...(view.approval ? { approval: view.approval } : {}),
-    ...(view.approval?.approver ? { approver: view.approval.approver } : {}),
-    ...(view.outputs ? { outputs: view.outputs } : {}),
-    ...(input.variables ? { variables: input.variables } : {}),
-    ...(view.failure ? { failure: view.failure } : {}),
-  };
 }

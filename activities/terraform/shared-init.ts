@@ -1,0 +1,131 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ArtifactCorrupt } from '../../lib/artifacts/store.js';
+import { runTofu, type TofuRunOptions } from '../../lib/tofu/runner.js';
+import { canonicalJson } from '../../workflows/lib/change-hash.js';
+
+const MAIN_FILE = 'main.tf.json';
+export const LOCK_FILE = '.terraform.lock.hcl';
+const DATA_DIR = 'data';
+/** Written by `tofu init` into the data dir once the backend is initialized: its presence means ready. */
+const BACKEND_STATE = 'terraform.tfstate';
+
+/**
+ * Initialized data dirs (TF_DATA_DIR), one per provider set, shared by the worker processes of a host
+ * like a plugin cache: nothing in them is secret (the providers are links into the mirror, the backend
+ * state holds no connection) and nothing stack-specific.
+ */
+const CACHE_ROOT = path.join(tmpdir(), 'dharma-tofu-init');
+
+/** A synthesized configuration split into what every stack with its providers shares and what is its own. */
+export interface SharedConfig {
+  /** The files as tofu sees them: the pg backend block keeps no schema_name. */
+  files: Record<string, string>;
+  /** The stack's state schema, given to tofu as PG_SCHEMA_NAME instead. */
+  schemaName: string;
+  /** The `terraform` block without the schema: equal for all stacks with the same providers. */
+  terraformBlock: Record<string, unknown>;
+}
+
+interface MainFile {
+  terraform?: { backend?: { pg?: { schema_name?: unknown } & Record<string, unknown> } };
+  module?: unknown;
+}
+
+/**
+ * Moves the stack-specific part of the configuration, the pg backend's schema_name, out of the files, so
+ * that every stack with the same providers has the same backend configuration and one `tofu init` serves
+ * them all. Saved plans then record the backend without a schema, which apply takes from PG_SCHEMA_NAME
+ * again. Synthesis always writes this shape; anything else is not a configuration of ours.
+ */
+export function sharedConfig(files: Record<string, string>, configRef: string): SharedConfig {
+  const text = files[MAIN_FILE];
+  const main = text === undefined ? undefined : (JSON.parse(text) as MainFile);
+  const pg = main?.terraform?.backend?.pg;
+  if (!main?.terraform || !pg || typeof pg.schema_name !== 'string' || main.module !== undefined) {
+    throw new ArtifactCorrupt(configRef);
+  }
+  const { schema_name: schemaName, ...backend } = pg;
+  const terraformBlock = { ...main.terraform, backend: { pg: backend } };
+  return {
+    files: { ...files, [MAIN_FILE]: JSON.stringify({ ...main, terraform: terraformBlock }) },
+    schemaName,
+    terraformBlock,
+  };
+}
+
+export interface InitializedDir {
+  /** TF_DATA_DIR for tofu runs of this provider set. */
+  dataDir: string;
+  /** The dependency lock file `tofu init` wrote, for each workdir to copy; none without providers to install. */
+  lockFile?: string;
+}
+
+const initializing = new Map<string, Promise<void>>();
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Runs `tofu init` in a scratch directory and moves the result into place at once, so another process
+ * never sees half an initialization; when another one got there first, its copy is as good as ours.
+ */
+async function initialize(dir: string, terraformBlock: unknown, init: TofuRunOptions): Promise<void> {
+  const scratch = `${dir}.${process.pid}.${randomUUID().slice(0, 8)}`;
+  await mkdir(scratch, { recursive: true });
+  try {
+    await writeFile(path.join(scratch, MAIN_FILE), JSON.stringify({ terraform: terraformBlock }));
+    await runTofu('init', [], {
+      ...init,
+      cwd: scratch,
+      env: { ...init.env, TF_DATA_DIR: path.join(scratch, DATA_DIR) },
+    });
+    await rename(scratch, dir).catch(async (error: unknown) => {
+      if (!(await exists(path.join(dir, DATA_DIR, BACKEND_STATE)))) throw error;
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The initialized data dir for this provider set, running `tofu init` only the first time on this host
+ * (providers from the filesystem mirror, as configured by the CLI config). `init.env` must reach the
+ * state backend: init connects to it.
+ */
+export async function initializedDir(
+  terraformBlock: Record<string, unknown>,
+  init: Pick<TofuRunOptions, 'binary' | 'env' | 'onLine' | 'signal'>,
+): Promise<InitializedDir> {
+  const key = createHash('sha256')
+    .update(
+      canonicalJson({
+        binary: init.binary,
+        cliConfig: init.env.TF_CLI_CONFIG_FILE ?? '',
+        terraform: terraformBlock,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 32);
+  const dir = path.join(CACHE_ROOT, key);
+  const dataDir = path.join(dir, DATA_DIR);
+  // Checked on every use: a temp-directory cleaner may have removed it since.
+  if (!(await exists(path.join(dataDir, BACKEND_STATE)))) {
+    let pending = initializing.get(key);
+    if (!pending) {
+      pending = initialize(dir, terraformBlock, { ...init, cwd: dir }).finally(() =>
+        initializing.delete(key),
+      );
+      initializing.set(key, pending);
+    }
+    await pending;
+  }
+  const lockFile = path.join(dir, LOCK_FILE);
+  return { dataDir, ...((await exists(lockFile)) ? { lockFile } : {}) };
+}
