@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { RollbackStackInput } from '../../activities/control/stack-rollback.js';
 import { updateBlueprint } from '../../lib/blueprints/repository.js';
@@ -14,6 +12,7 @@ import { taskQueueFor } from '../../lib/pools.js';
 import { startTestWorker } from '../harness/temporal.js';
 import { provisionFixture } from '../provision/provision-fixture.js';
 import { rollback } from './fixtures/rollback-workflow.js';
+import { activityFailureOf } from '../harness/failures.js';
 
 /** Real workers of every pool (rollbackStack is registered on orchestration), real tofu, real PostgreSQL. */
 const fx = await provisionFixture();
@@ -47,17 +46,6 @@ async function deploy(blueprintId: string, environment: string) {
   return handle.result();
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => assert.fail('the activity should have failed'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof WorkflowFailedError, String(error));
-  const cause = error.cause?.cause;
-  assert.ok(cause instanceof ApplicationFailure, String(cause));
-  return cause;
-}
-
 /** The `marker` output in the stack's tofu state (pg backend): what is really deployed. */
 async function deployedMarker(stack: string, environment: string): Promise<unknown> {
   const { rows } = await fx.db.query<{ data: string }>(
@@ -74,7 +62,7 @@ describe('rollbackStack (playbook action stack.rollback)', () => {
     await deploy(stack, 'dev');
     await deploy(stack, 'staging');
 
-    const ambiguous = await failureOf(run({ stack }));
+    const ambiguous = await activityFailureOf(run({ stack }));
     assert.equal(ambiguous.type, 'InvalidRemediationInput');
     assert.match(
       ambiguous.message,
@@ -82,14 +70,14 @@ describe('rollbackStack (playbook action stack.rollback)', () => {
         `rollbackStack: environment: expected one of dev, staging \\(stack ${stack} is deployed to several\\)`,
       ),
     );
-    const first = await failureOf(run({ stack, environment: 'dev' }));
+    const first = await activityFailureOf(run({ stack, environment: 'dev' }));
     assert.equal(first.type, 'RemediationRefused');
     assert.equal(first.nonRetryable, true);
     assert.match(
       first.message,
       new RegExp(`no previous version to roll back to: stack ${stack} in dev has no deployment before`),
     );
-    const unknown = await failureOf(run({ stack: 'no-such-stack' }));
+    const unknown = await activityFailureOf(run({ stack: 'no-such-stack' }));
     assert.match(unknown.message, /stack no-such-stack has no completed deployment to roll back/);
 
     await updateBlueprint(fx.db, stack, { ...MARKER('two'), name: stack }, 'alice');

@@ -4,8 +4,6 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createRemediationActions } from '../../activities/cloud/remediation/index.js';
@@ -18,6 +16,7 @@ import { onCleanup } from '../harness/cleanup.js';
 import { testServices } from '../harness/services.js';
 import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
 import { scale } from './fixtures/scale-workflow.js';
+import { activityFailureOf } from '../harness/failures.js';
 
 const services = await testServices();
 const client = await testClient(services);
@@ -69,17 +68,6 @@ async function supervisor(): Promise<ReplicaSupervisor> {
 const run = (input: ScaleWorkerPoolInput, workflowId = `scale-${randomUUID()}`) =>
   client.workflow.execute(scale, { taskQueue: cloudQueue, workflowId, args: [input] });
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => assert.fail('the activity should have failed'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof WorkflowFailedError, String(error));
-  const cause = error.cause?.cause;
-  assert.ok(cause instanceof ApplicationFailure, String(cause));
-  return cause;
-}
-
 /** Identities of the workers polling the cloud activity queue, as Temporal reports them. */
 async function cloudPollers(): Promise<string[]> {
   const described = await client.workflowService.describeTaskQueue({
@@ -117,7 +105,7 @@ const desired = async () =>
 
 describe('scaleWorkerPool and the npm start replica supervisor', () => {
   it('refuses while no supervisor would act on the request, and changes nothing', async () => {
-    const failure = await failureOf(run({ pool: 'cloud', by: 1 }));
+    const failure = await activityFailureOf(run({ pool: 'cloud', by: 1 }));
     assert.equal(failure.type, 'RemediationRefused');
     assert.equal(failure.nonRetryable, true);
     assert.match(
@@ -156,14 +144,14 @@ describe('scaleWorkerPool and the npm start replica supervisor', () => {
     assert.deepEqual(repeated, { ...grown, applied: false });
     assert.equal(await desired(), 2);
 
-    const beyond = await failureOf(run({ pool: 'cloud', by: 1 }));
+    const beyond = await activityFailureOf(run({ pool: 'cloud', by: 1 }));
     assert.equal(beyond.type, 'RemediationRefused');
     assert.match(
       beyond.message,
       /cloud has 2 extra replica\(s\); adding 1 would make 3, above WORKER_MAX_REPLICAS \(2\)/,
     );
 
-    const unknown = await failureOf(run({ pool: 'gpu', by: 1 }));
+    const unknown = await activityFailureOf(run({ pool: 'gpu', by: 1 }));
     assert.equal(unknown.type, 'InvalidRemediationInput');
     assert.match(
       unknown.message,
@@ -181,7 +169,7 @@ describe('scaleWorkerPool and the npm start replica supervisor', () => {
     assert.deepEqual(replicas.pids('cloud'), [kept]);
     assert.equal(alive(kept), true);
 
-    const tooFew = await failureOf(run({ pool: 'cloud', by: -2 }));
+    const tooFew = await activityFailureOf(run({ pool: 'cloud', by: -2 }));
     assert.match(tooFew.message, /cloud has 1 extra replica\(s\); cannot remove 2/);
 
     // A second supervisor on the same installation stands by instead of doubling the replicas.
