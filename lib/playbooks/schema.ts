@@ -119,6 +119,12 @@ export const PlaybookInput = Type.Object(
       { additionalProperties: false },
     ),
     rollback: Type.Optional(Type.Array(PlaybookStep)),
+    onResolved: Type.Optional(
+      Type.Enum(['stop', 'verify'], {
+        description:
+          'When the alert resolves before the steps start: stop (default; nothing is touched) or verify (run anyway).',
+      }),
+    ),
     escalation: Type.Object(
       { notify: Type.Enum(['on-call', 'team']), after: Type.Optional(Duration) },
       { additionalProperties: false },
@@ -132,8 +138,9 @@ export type PlaybookInput = Static<typeof PlaybookInput>;
 /** A validated playbook with its defaults filled in; plain data, so it can travel in workflow inputs. */
 export interface Playbook extends Omit<
   PlaybookInput,
-  'approval' | 'preChecks' | 'verification' | 'rollback'
+  'approval' | 'preChecks' | 'verification' | 'rollback' | 'onResolved'
 > {
+  onResolved: 'stop' | 'verify';
   approval: { environments: string[]; whenRisk: RiskLevel[] };
   preChecks: PreCheck[];
   verification: { window: string; probes: Probe[] };

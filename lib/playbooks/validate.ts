@@ -154,6 +154,7 @@ export function toPlaybook(doc: unknown, file: string): Playbook {
     preChecks: (input.preChecks ?? []) as PreCheck[],
     verification: { window: input.verification.window, probes: input.verification.probes as Probe[] },
     rollback: input.rollback ?? [],
+    onResolved: input.onResolved ?? 'stop',
     file,
   };
 }

@@ -119,6 +119,7 @@ describe('specificity and label matchers (synthetic playbooks)', () => {
     steps: [],
     verification: { window: '1m', probes: [{ kind: 'alert-resolved' }] },
     rollback: [],
+    onResolved: 'stop',
     escalation: { notify: 'team' },
     file: `${id}.yaml`,
   });

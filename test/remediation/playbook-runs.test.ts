@@ -167,6 +167,26 @@ describe('remediation workflow running playbooks', () => {
     await connect(); // a slot is free again
   });
 
+  it('withdraws a pending approval and changes nothing when the alert resolves by itself', async () => {
+    const labels = {
+      alertname: 'PostgresTooManyConnections',
+      datname: 'flapping',
+      instance: 'pg-flapping',
+      environment: 'production',
+    };
+    assert.equal(await alert(fp('flap'), labels), 202);
+    await incident(fp('flap'), (i) => i.status === 'awaiting-approval');
+    assert.equal(await alert(fp('flap'), labels, 'resolved'), 202);
+
+    const closed = await incident(fp('flap'), (i) => i.status === 'resolved');
+    const approval = closed.timeline.find((e) => e.kind === 'approval');
+    assert.equal(approval?.detail.decision, 'withdrawn');
+    assert.ok(kinds(closed).includes('stopped'));
+    assert.ok(!kinds(closed).includes('remediation-started'), 'no step ran');
+    const result = await f.client.workflow.getHandle(`incident-${fp('flap')}`).result();
+    assert.equal((result as { resolution?: string }).resolution, 'alert-resolved');
+  });
+
   it('rolls back a fix that does not work, escalates to on-call and stores the failure report', async () => {
     await startSupervised('svc', svcPort);
     const labels = {

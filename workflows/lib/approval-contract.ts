@@ -17,7 +17,8 @@ export interface ApprovalDecisionInput {
   reason?: string;
 }
 
-export type ApprovalState = 'not_requested' | 'pending' | 'approved' | 'rejected' | 'expired';
+/** `withdrawn`: the workflow stopped waiting before anyone decided (what it waited for went away). */
+export type ApprovalState = 'not_requested' | 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
 
 export interface ApprovalOutcome {
   decision: 'approved' | 'rejected' | 'expired';

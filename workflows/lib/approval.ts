@@ -48,7 +48,18 @@ export interface ApprovalRequest {
 export interface ApprovalGate {
   /** Asks for a decision and waits for it: approved, rejected, or expired after the timeout. */
   request(request: ApprovalRequest): Promise<ApprovalOutcome>;
+  /**
+   * The same, but the request is withdrawn (no decision is taken any more) as soon as `stop()` holds,
+   * e.g. when the alert a remediation waits to fix has resolved by itself.
+   */
+  requestUnless(request: ApprovalRequest, stop: () => boolean): Promise<ApprovalOutcome | WithdrawnApproval>;
   status(): ApprovalStatus;
+}
+
+export interface WithdrawnApproval {
+  decision: 'withdrawn';
+  changeHash: string;
+  decidedAt: string;
 }
 
 type Kind = 'approve' | 'reject';
@@ -159,80 +170,97 @@ export function createApprovalGate(): ApprovalGate {
   });
   setHandler(approvalStatusQuery, () => status);
 
-  return {
-    status: () => status,
-    async request(request) {
-      const timeoutMs = msToNumber(request.timeout ?? DEFAULT_APPROVAL_TIMEOUT);
-      const escalateBeforeMs = Math.min(
-        timeoutMs,
-        msToNumber(request.escalateBefore ?? DEFAULT_APPROVAL_ESCALATE_BEFORE),
-      );
-      const requestedAt = Date.now();
-      outcome = undefined;
-      status = {
-        state: 'pending',
-        requester: request.requester,
+  const ask = async (
+    request: ApprovalRequest,
+    stop: () => boolean,
+  ): Promise<ApprovalOutcome | WithdrawnApproval> => {
+    const timeoutMs = msToNumber(request.timeout ?? DEFAULT_APPROVAL_TIMEOUT);
+    const escalateBeforeMs = Math.min(
+      timeoutMs,
+      msToNumber(request.escalateBefore ?? DEFAULT_APPROVAL_ESCALATE_BEFORE),
+    );
+    const requestedAt = Date.now();
+    outcome = undefined;
+    status = {
+      state: 'pending',
+      requester: request.requester,
+      environment: request.environment,
+      changeHash: request.changeHash,
+      summary: request.summary,
+      warnings: request.warnings ?? [],
+      requestedAt: new Date(requestedAt).toISOString(),
+      expiresAt: new Date(requestedAt + timeoutMs).toISOString(),
+      escalated: false,
+      ...(request.requiredRoles?.length ? { requiredRoles: request.requiredRoles } : {}),
+      ...(request.requiredRoles?.length && request.requiredRolesReason
+        ? { requiredRolesReason: request.requiredRolesReason }
+        : {}),
+    };
+    await appendAudit({
+      actor: request.requester,
+      action: 'approval.requested',
+      target: request.target,
+      details: {
         environment: request.environment,
         changeHash: request.changeHash,
         summary: request.summary,
-        warnings: request.warnings ?? [],
-        requestedAt: new Date(requestedAt).toISOString(),
-        expiresAt: new Date(requestedAt + timeoutMs).toISOString(),
-        escalated: false,
-        ...(request.requiredRoles?.length ? { requiredRoles: request.requiredRoles } : {}),
-        ...(request.requiredRoles?.length && request.requiredRolesReason
-          ? { requiredRolesReason: request.requiredRolesReason }
-          : {}),
-      };
-      await appendAudit({
-        actor: request.requester,
-        action: 'approval.requested',
-        target: request.target,
-        details: {
-          environment: request.environment,
-          changeHash: request.changeHash,
-          summary: request.summary,
-          ...(status.requiredRoles ? { requiredRoles: status.requiredRoles } : {}),
-        },
-      });
+        ...(status.requiredRoles ? { requiredRoles: status.requiredRoles } : {}),
+      },
+    });
 
-      const decided = () => outcome !== undefined;
-      // A zero wait must not become a zero-length timer: just look at the state.
-      const waitForDecision = async (ms: number) => (ms > 0 ? condition(decided, ms) : decided());
-      // escalateBefore 0 means no reminder: the caller escalates an expired approval itself.
-      if (!(await waitForDecision(timeoutMs - escalateBeforeMs)) && escalateBeforeMs > 0) {
-        status = { ...status, escalated: true };
-        const text = `Approval for ${request.target} (${request.summary}) by ${request.requester} expires at ${status.expiresAt}: please approve or reject.`;
-        await notify({ kind: 'approval.escalated', text });
-        await appendAudit({
-          actor: 'dharma',
-          action: 'approval.escalated',
-          target: request.target,
-          details: { expiresAt: status.expiresAt },
-        });
-      }
-      if (!(await waitForDecision(requestedAt + timeoutMs - Date.now()))) {
-        outcome = {
-          decision: 'expired',
-          changeHash: request.changeHash,
-          decidedAt: new Date().toISOString(),
-        };
-        status = { ...status, state: 'expired', outcome };
-      }
-      const final = outcome!;
+    const decided = () => outcome !== undefined || stop();
+    // A zero wait must not become a zero-length timer: just look at the state.
+    const waitForDecision = async (ms: number) => (ms > 0 ? condition(decided, ms) : decided());
+    // escalateBefore 0 means no reminder: the caller escalates an expired approval itself.
+    if (!(await waitForDecision(timeoutMs - escalateBeforeMs)) && escalateBeforeMs > 0) {
+      status = { ...status, escalated: true };
+      const text = `Approval for ${request.target} (${request.summary}) by ${request.requester} expires at ${status.expiresAt}: please approve or reject.`;
+      await notify({ kind: 'approval.escalated', text });
       await appendAudit({
-        actor: final.approver ?? 'dharma',
-        action: `approval.${final.decision}`,
+        actor: 'dharma',
+        action: 'approval.escalated',
         target: request.target,
-        decision: final.decision,
-        ...(final.reason ? { reason: final.reason } : {}),
-        details: {
-          environment: request.environment,
-          changeHash: final.changeHash,
-          requester: request.requester,
-        },
+        details: { expiresAt: status.expiresAt },
       });
-      return final;
-    },
+    }
+    if (!(await waitForDecision(requestedAt + timeoutMs - Date.now()))) {
+      outcome = {
+        decision: 'expired',
+        changeHash: request.changeHash,
+        decidedAt: new Date().toISOString(),
+      };
+      status = { ...status, state: 'expired', outcome };
+    }
+    if (outcome === undefined) {
+      status = { ...status, state: 'withdrawn' };
+      await appendAudit({
+        actor: 'dharma',
+        action: 'approval.withdrawn',
+        target: request.target,
+        details: { environment: request.environment, changeHash: request.changeHash },
+      });
+      return { decision: 'withdrawn', changeHash: request.changeHash, decidedAt: new Date().toISOString() };
+    }
+    const final = outcome;
+    await appendAudit({
+      actor: final.approver ?? 'dharma',
+      action: `approval.${final.decision}`,
+      target: request.target,
+      decision: final.decision,
+      ...(final.reason ? { reason: final.reason } : {}),
+      details: {
+        environment: request.environment,
+        changeHash: final.changeHash,
+        requester: request.requester,
+      },
+    });
+    return final;
+  };
+
+  return {
+    status: () => status,
+    // A stop that never holds leaves only the three outcomes of a decision or its expiry.
+    request: (request) => ask(request, () => false) as Promise<ApprovalOutcome>,
+    requestUnless: ask,
   };
 }

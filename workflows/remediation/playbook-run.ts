@@ -26,7 +26,9 @@ export interface PlaybookRunContext {
 }
 
 export type PlaybookOutcome =
-  { kind: 'verified'; resolvedAt: string } | { kind: 'escalated'; stage: Stage; reason: string };
+  | { kind: 'verified'; resolvedAt: string }
+  | { kind: 'stopped'; reason: string }
+  | { kind: 'escalated'; stage: Stage; reason: string };
 
 type Stage = 'render' | 'pre-check' | 'approval' | 'snapshot' | 'step' | 'verification';
 
@@ -82,6 +84,15 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
     throw error;
   }
 
+  // The playbook decides whether an alert that resolved by itself still gets the fix.
+  const stopEarly = () => playbook.onResolved === 'stop' && ctx.alertResolved();
+  const stop = async (before: string): Promise<PlaybookOutcome> => {
+    const reason = `the alert resolved before ${before}; nothing was changed`;
+    await ctx.record('stopped', { ...base, reason });
+    return { kind: 'stopped', reason };
+  };
+  if (stopEarly()) return stop('the pre-checks');
+
   ctx.progress(`pre-checks of ${name}`);
   const checks = await runPreChecks(playbook, {
     alert,
@@ -100,17 +111,21 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
     await ctx.setStatus('awaiting-approval', 'approval-requested', { ...base, risk: playbook.risk, summary });
     ctx.progress(`awaiting approval: ${summary}`);
     const timeout = playbook.escalation.after ?? DEFAULT_APPROVAL_TIMEOUT;
-    const outcome = await ctx.gate.request({
-      requester: 'dharma-remediation',
-      environment,
-      target: alert.target,
-      changeHash: `${name}/${incident.incidentId}`,
-      summary,
-      warnings: [`risk ${playbook.risk}`],
-      timeout,
-      escalateBefore: 0,
-    });
+    const outcome = await ctx.gate.requestUnless(
+      {
+        requester: 'dharma-remediation',
+        environment,
+        target: alert.target,
+        changeHash: `${name}/${incident.incidentId}`,
+        summary,
+        warnings: [`risk ${playbook.risk}`],
+        timeout,
+        escalateBefore: 0,
+      },
+      stopEarly,
+    );
     await ctx.record('approval', { ...base, ...outcome });
+    if (outcome.decision === 'withdrawn') return stop('the approval');
     if (outcome.decision !== 'approved')
       return escalate(
         'approval',
@@ -118,6 +133,7 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
       );
   }
 
+  if (stopEarly()) return stop('the steps');
   await ctx.setStatus('remediating', 'remediation-started', { ...base, risk: playbook.risk });
   await activities.events.publishEvent({
     scope,
