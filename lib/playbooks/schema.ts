@@ -72,6 +72,9 @@ export const PROBE_SCHEMAS = {
   'metric-normal': Type.Object({
     kind: Type.Literal('metric-normal'),
     query: Type.String({ minLength: 1, description: 'Series the anomaly model judges.' }),
+    threshold: Type.Optional(
+      Type.Number({ description: "The alert's threshold: a series still above it is not normal." }),
+    ),
   }),
 } satisfies Record<(typeof PROBE_KINDS)[number], TSchema>;
 

@@ -24,6 +24,8 @@ export interface Verification {
 const ROUNDS_PER_WINDOW = 10;
 const MIN_ROUND_INTERVAL_MS = 1_000;
 const MAX_ROUND_INTERVAL_MS = 30_000;
+/** The shortest series a metric-normal probe asks for (its first round comes right after the fix). */
+const MIN_SERIES_WINDOW_MS = 1_000;
 
 export interface VerifyOptions {
   probes: readonly Probe[];
@@ -48,8 +50,11 @@ export async function verify(options: VerifyOptions): Promise<Verification> {
     Math.max(MIN_ROUND_INTERVAL_MS, Math.floor(windowMs / ROUNDS_PER_WINDOW)),
   );
   const rounds: VerificationRound[] = [];
+  const startedAt = Date.now();
   for (;;) {
-    const results = await Promise.all(options.probes.map((probe) => runProbe(probe, options)));
+    // Metric series are judged from the start of verification on: data from before the fix says nothing.
+    const seriesWindow = `${Math.max(MIN_SERIES_WINDOW_MS, Date.now() - startedAt)}ms`;
+    const results = await Promise.all(options.probes.map((probe) => runProbe(probe, options, seriesWindow)));
     const round = { at: new Date().toISOString(), results };
     rounds.push(round);
     await options.onRound(round);
@@ -61,7 +66,7 @@ export async function verify(options: VerifyOptions): Promise<Verification> {
   }
 }
 
-async function runProbe(probe: Probe, options: VerifyOptions): Promise<ProbeResult> {
+async function runProbe(probe: Probe, options: VerifyOptions, seriesWindow: string): Promise<ProbeResult> {
   const { probes, ml } = options.activities;
   const outcome = (passed: boolean, detail: string): ProbeResult => ({ kind: probe.kind, passed, detail });
   try {
@@ -94,11 +99,22 @@ async function runProbe(probe: Probe, options: VerifyOptions): Promise<ProbeResu
         return outcome(true, r.detail);
       }
       case 'metric-normal': {
-        const { values } = await probes.metricSeries({ query: probe.query, window: options.window });
-        const verdict = await ml.isMetricNormal({ values });
+        const { values } = await probes.metricSeries({ query: probe.query, window: seriesWindow });
+        const verdict = await ml.isMetricNormal({
+          values,
+          ...(probe.threshold !== undefined ? { threshold: probe.threshold } : {}),
+        });
+        const points = `score ${verdict.score.toFixed(3)}, ${values.length} points`;
+        // The model judges whether the series has settled; being under the alert's threshold is the rule.
+        const last = values.at(-1);
+        if (probe.threshold !== undefined && last !== undefined && last >= probe.threshold)
+          return outcome(
+            false,
+            `${probe.query}: still above its threshold ${probe.threshold} (last ${last}; ${points})`,
+          );
         return outcome(
           verdict.normal,
-          `${probe.query}: ${verdict.normal ? 'normal' : 'anomalous'} (score ${verdict.score.toFixed(3)}, ${values.length} points)`,
+          `${probe.query}: ${verdict.normal ? 'normal' : 'anomalous'} (${points})`,
         );
       }
     }
