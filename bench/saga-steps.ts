@@ -22,7 +22,13 @@ export interface DharmaRun {
   /** Local activities by type, in order: they run inside workflow tasks, so their time is part of those. */
   localActivities: string[];
   /** Workflow tasks of the run and their summed time from scheduled to completed. */
-  workflowTasks: { count: number; ms: number };
+  workflowTasks: { count: number; ms: number; each: WorkflowTask[] };
+}
+
+/** One workflow task: its time from scheduled to completed and the local activities it ran. */
+export interface WorkflowTask {
+  ms: number;
+  locals: string[];
 }
 
 export interface DirectRun {
@@ -57,7 +63,7 @@ export function runTimings(history: History): Omit<DharmaRun, 'totalMs'> {
   const scheduled = new Map<string, { name: string; at: number; startedAt?: number }>();
   const done: ActivityTiming[] = [];
   const localActivities: string[] = [];
-  const workflowTasks = { count: 0, ms: 0 };
+  const workflowTasks = { count: 0, ms: 0, each: [] as WorkflowTask[] };
   let taskScheduledAt = Number.NaN;
   for (const event of history.events ?? []) {
     const id = String(event.eventId);
@@ -66,9 +72,15 @@ export function runTimings(history: History): Omit<DharmaRun, 'totalMs'> {
     if (event.workflowTaskCompletedEventAttributes) {
       workflowTasks.count += 1;
       workflowTasks.ms += at - taskScheduledAt;
+      workflowTasks.each.push({ ms: at - taskScheduledAt, locals: [] });
     }
     const local = localActivityType(event);
-    if (local) localActivities.push(local);
+    if (local) {
+      localActivities.push(local);
+      // The markers follow the task completion that ran them.
+      const last = workflowTasks.each[workflowTasks.each.length - 1];
+      last?.locals.push(local);
+    }
     const sched = event.activityTaskScheduledEventAttributes;
     if (sched) scheduled.set(id, { name: sched.activityType?.name ?? '?', at });
     const started = event.activityTaskStartedEventAttributes;
@@ -135,6 +147,21 @@ function medianOfSums(rounds: readonly Round[], pick: (a: ActivityTiming) => num
   );
 }
 
+/** Each workflow task by its place in the run: median time, and the local activities it ran. */
+function taskRows(rounds: readonly Round[]): Array<Array<string | number>> {
+  const count = Math.max(0, ...rounds.map((r) => r.dharma.workflowTasks.each.length));
+  return Array.from({ length: count }, (_, i) => {
+    const tasks = rounds.flatMap((r) => r.dharma.workflowTasks.each[i] ?? []);
+    const locals = [...new Set(tasks.flatMap((t) => t.locals))];
+    return [
+      `  workflow task ${i + 1}${locals.length > 0 ? ` (${locals.join(', ')})` : ''}`,
+      tasks.length,
+      msText(median(tasks.map((t) => t.ms))),
+      '',
+    ];
+  });
+}
+
 /**
  * Where Dharma's time goes: each activity type (calls per run, median run and queue time per run), the
  * workflow tasks, then the rest of the wall time (dispatch between steps, the client's start and
@@ -177,6 +204,7 @@ export function breakdownReport(rounds: readonly Round[], terraformActivities: R
         ...activityRows,
         ['all activities', '', msText(run), msText(queued)],
         ...localRows,
+        ...taskRows(rounds),
         [
           'workflow tasks (scheduled to completed, local activities included)',
           median(rounds.map((r) => r.dharma.workflowTasks.count)),

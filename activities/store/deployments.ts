@@ -11,6 +11,8 @@ import {
   type DeploymentRecord,
   type DeploymentUpdate,
 } from '../../lib/deployments/repository.js';
+import { cleanupWorkspace } from '../terraform/cleanup.js';
+import type { CleanupInput, CleanupOutcome } from '../terraform/contract.js';
 import { blueprintEdges } from '../../lib/topology/edges.js';
 import type { TopologyEdge } from '../../lib/topology/store.js';
 
@@ -104,6 +106,13 @@ export function createDeploymentActivities(deps: ActivityDeps) {
           }
         : null;
     },
+
+    /**
+     * The terraform pool's cleanupWorkspace, run here so the saga can finish with a local activity:
+     * it only writes PostgreSQL.
+     */
+    cleanupDeploymentWorkspace: (input: CleanupInput): Promise<CleanupOutcome> =>
+      cleanupWorkspace(deps, input),
 
     /** Mirrors the saga's state into the deployments table (an upsert: retries write the same row). */
     async recordDeployment(update: DeploymentUpdate): Promise<void> {

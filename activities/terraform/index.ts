@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { ActivityDeps } from '../deps.js';
 import { pingActivity } from '../ping.js';
 import { getArtifact, maxArtifactBytes, putArtifact, type ArtifactInput } from '../../lib/artifacts/store.js';
-import { getWorkspace, markWorkspaceCleaned, WorkspaceNotFound } from '../../lib/artifacts/workspaces.js';
 import { redactPlanJson } from '../../lib/deployments/plan-redact.js';
 import type { TerraformPlanJson } from '../../lib/policy/types.js';
 import { summarizePlanChanges } from '../../lib/risk/features.js';
@@ -24,11 +23,12 @@ import type {
   WorkspaceInput,
 } from './contract.js';
 import { invalidInput, stalePlan, toActivityFailure } from './failures.js';
-import { checkWorkspace, cleanupTarget } from './workspace-input.js';
+import { checkWorkspace } from './workspace-input.js';
+import { cleanupWorkspace } from './cleanup.js';
 import { bindPlan, isBound } from './plan-binding.js';
 import { prepareWorkspace } from './prepare.js';
 import { progressReporter, type ProgressReporter } from './progress.js';
-import { dropStateSchema, stateOutcome, stateResourceCount } from './state-schema.js';
+import { stateOutcome } from './state-schema.js';
 import { STATE_LOCK_TIMEOUT, withWorkdir, type Workdir } from './workdir.js';
 
 const PLAN_FILE = 'plan.bin';
@@ -249,27 +249,7 @@ export function createTerraformActivities(deps: ActivityDeps) {
       );
     },
 
-    /**
-     * Marks the workspace cleaned, and drops the stack's state schema when the state holds no resources
-     * (after a destroy): an empty state carries nothing worth keeping. Idempotent; a deployment's
-     * workspace that was never prepared has nothing to clean.
-     */
-    async cleanupWorkspace(input: CleanupInput): Promise<CleanupOutcome> {
-      const { workspaceId, mayBeMissing } = cleanupTarget(input);
-      try {
-        // The schema comes from our own row, not from the input: this drops a schema.
-        const row = await getWorkspace(deps.db, workspaceId).catch((error: unknown) => {
-          if (mayBeMissing && error instanceof WorkspaceNotFound) return undefined;
-          throw error;
-        });
-        if (!row) return { stateDropped: false };
-        await markWorkspaceCleaned(deps.db, workspaceId);
-        if ((await stateResourceCount(deps.db, row.stateSchema)) > 0) return { stateDropped: false };
-        await dropStateSchema(deps.db, row.stateSchema);
-        return { stateDropped: true };
-      } catch (error) {
-        throw toActivityFailure(error);
-      }
-    },
+    /** See cleanup.ts; the orchestration pool runs the same as cleanupDeploymentWorkspace. */
+    cleanupWorkspace: (input: CleanupInput): Promise<CleanupOutcome> => cleanupWorkspace(deps, input),
   };
 }

@@ -4,11 +4,14 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
+  proxyLocalActivities,
   setHandler,
   sleep,
   uuid4,
   workflowInfo,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { LockActivities } from '../../activities/lock/index.js';
@@ -22,6 +25,21 @@ const LOCK_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 } as const satisfies ActivityOptions;
+
+/**
+ * The request as a local activity: the requester's own worker (orchestration, which hosts requestLock)
+ * sends it within the workflow task, with no activity task and no workflow task for its completion.
+ * Backoffs stay below localRetryThreshold, so retries stay in the worker; the lock workflow ignores a
+ * repeated request id.
+ */
+const LOCAL_LOCK_OPTIONS = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  localRetryThreshold: '1m',
+} as const satisfies LocalActivityOptions;
+
+/** Acquisitions started before it replay their request as the activity task they recorded. */
+const LOCAL_REQUEST = 'lock-request-local';
 
 export interface WithLockOptions {
   /**
@@ -61,7 +79,9 @@ export async function withLock<T>(
   const leaseMs = msToNumber(options.lease ?? DEFAULT_LOCK_LEASE);
   const requestId = uuid4();
   const lockHandle = getExternalWorkflowHandle(lockWorkflowId(key));
-  const { requestLock } = poolActivities<LockActivities>('orchestration', LOCK_ACTIVITY_OPTIONS);
+  const { requestLock } = patched(LOCAL_REQUEST)
+    ? proxyLocalActivities<LockActivities>(LOCAL_LOCK_OPTIONS)
+    : poolActivities<LockActivities>('orchestration', LOCK_ACTIVITY_OPTIONS);
   if (!grantHandlerInstalled) {
     setHandler(lockGrantedSignal, (grant) => void granted.add(grant.requestId));
     grantHandlerInstalled = true;

@@ -8,6 +8,8 @@ export interface FinishContext {
   a: ProvisionActivities;
   /** From FEWER_ROUND_TRIPS on (workflow.ts) the orchestration pool's steps run as local activities. */
   together: boolean;
+  /** From LOCAL_CLEANUP on (workflow.ts) the workspace is marked cleaned by a local activity too. */
+  localCleanup: boolean;
   input: ProvisionInput;
   deploymentId: string;
   stack: string;
@@ -54,6 +56,9 @@ export function finishingSteps(
         interval: bp.drift?.interval ?? input.settings.driftInterval,
         taskQueue: workflowInfo().taskQueue,
       }),
-    () => a.tofu.cleanupWorkspace({ workspace }),
+    () =>
+      ctx.localCleanup
+        ? a.local.cleanupDeploymentWorkspace({ workspace })
+        : a.tofu.cleanupWorkspace({ workspace }),
   ] as const;
 }

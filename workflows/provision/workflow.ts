@@ -39,6 +39,13 @@ const STATE_KEY = defineSearchAttributeKey('DharmaState', SearchAttributeType.KE
 const FEWER_ROUND_TRIPS = 'provision-fewer-round-trips';
 
 /**
+ * From it on (with FEWER_ROUND_TRIPS), the run's first record is written while the lock request goes
+ * out, and a verified deployment marks its workspace cleaned with a local activity (it only writes
+ * PostgreSQL), so all its finishing steps run within one workflow task.
+ */
+const FEWER_TASKS = 'provision-fewer-tasks';
+
+/**
  * Turns a blueprint version into infrastructure (domain section 1): under the stack+environment lock,
  * plan, guardrails, cost and budget, change risk, approval, zero-trust re-check, apply of exactly the
  * saved plan, verify, topology, events. Every step that leaves something behind registers its undo
@@ -71,6 +78,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
 
   const a = provisionActivities();
   const together = patched(FEWER_ROUND_TRIPS);
+  const fewerTasks = together && patched(FEWER_TASKS);
   const store = together ? a.local : a.store;
   const { environment, requester } = input;
   const lockKey = `${stack}:${environment}`;
@@ -195,7 +203,12 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     saga.add('unregister topology', () => a.undoStore.unregisterTopology(deploymentId));
     await runSteps(
       together,
-      finishingSteps({ a, together, input, deploymentId, stack }, bp, applied, workspace),
+      finishingSteps(
+        { a, together, localCleanup: fewerTasks, input, deploymentId, stack },
+        bp,
+        applied,
+        workspace,
+      ),
     );
     await record('completed', 'deployment completed', {}, [
       event('DeploymentCompleted', {
@@ -262,7 +275,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     await a.undoTofu.cleanupWorkspace({ workspace });
   }
 
-  await record('queued', `waiting for the lock on ${lockKey}`, {}, [
+  const queued = record('queued', `waiting for the lock on ${lockKey}`, {}, [
     event('DeploymentStarted', {
       blueprintId: input.blueprintId,
       version: input.version ?? null,
@@ -272,11 +285,16 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       reason: input.reason ?? { kind: 'deploy' },
     }),
   ]);
+  // Runs from FEWER_TASKS on wait for this write only once they hold the lock: a failed write still
+  // fails the run then, after the lock request that went out alongside it.
+  void queued.catch(() => undefined);
+  if (!fewerTasks) await queued;
   try {
     return await withLock(
       lockKey,
-      () =>
-        withSaga(
+      async () => {
+        await queued;
+        return withSaga(
           async (saga) => {
             try {
               return await deploy(saga);
@@ -290,7 +308,8 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
             }
           },
           { onCompensated: (report) => void (compensationFailed = report.failed > 0) },
-        ),
+        );
+      },
       {
         ...(input.settings.lockLease ? { lease: input.settings.lockLease } : {}),
         onQueued: () => {
