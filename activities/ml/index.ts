@@ -9,7 +9,7 @@ import {
   type StackHistory,
 } from '../../lib/risk/features.js';
 import { stackHistory } from '../../lib/risk/history.js';
-import { cachedRiskModel, riskModelPath } from '../../lib/risk/model.js';
+import { cachedRiskModel, riskModelPath, RiskModelInvalid } from '../../lib/risk/model.js';
 import { riskLevel, riskThresholdsFromEnv, type RiskLevel } from '../../lib/risk/options.js';
 import { activityOrigin } from '../origin.js';
 import { pingActivity } from '../ping.js';
@@ -34,6 +34,9 @@ export interface ChangeRiskScore {
   features: Record<FeatureName, number>;
   modelVersion: string;
 }
+
+/** Failure type of a change-risk model whose files disagree or fit other features: never retried. */
+export const RISK_MODEL_INVALID = 'RiskModelInvalid';
 
 function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`scoreChangeRisk: ${message}`, 'InvalidRiskInput');
@@ -75,7 +78,12 @@ export function createMlActivities(deps: ActivityDeps) {
       } catch (error) {
         throw invalid(error instanceof Error ? error.message : String(error));
       }
-      const model = await cachedRiskModel(modelPath);
+      const model = await cachedRiskModel(modelPath).catch((error: unknown) => {
+        // Wrong until someone replaces the worker's model files: a retry would load the same ones.
+        if (error instanceof RiskModelInvalid)
+          throw ApplicationFailure.nonRetryable(`scoreChangeRisk: ${error.message}`, RISK_MODEL_INVALID);
+        throw error;
+      });
       const [score = Number.NaN] = await model.predict([features]);
       return {
         score,

@@ -1,6 +1,19 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import pg from 'pg';
 import type { ActivityDeps } from '../deps.js';
 import { createPostgresTopologyStore } from '../../lib/topology/postgres.js';
 import type { TopologySnapshot } from '../../lib/topology/store.js';
+
+/** Failure type of a registration PostgreSQL refuses for its content: never retried. */
+export const TOPOLOGY_REJECTED = 'TopologyRejected';
+
+/**
+ * SQLSTATE class 23 (integrity constraint violation): the same rows would be refused again, and the
+ * saga registers as a local activity with unbounded retries, so retrying would hold the run forever.
+ */
+function integrityViolation(error: unknown): error is pg.DatabaseError {
+  return error instanceof pg.DatabaseError && error.code?.startsWith('23') === true;
+}
 
 /** Topology (CMDB) writes of the provision saga, on the orchestration pool. */
 export function createTopologyActivities(deps: ActivityDeps) {
@@ -8,7 +21,15 @@ export function createTopologyActivities(deps: ActivityDeps) {
   return {
     /** Replaces the stack's graph with the deployment's resources and edges; idempotent. */
     async registerTopology(snapshot: TopologySnapshot): Promise<{ nodes: number; edges: number }> {
-      await store.register(snapshot);
+      try {
+        await store.register(snapshot);
+      } catch (error) {
+        if (!integrityViolation(error)) throw error;
+        throw ApplicationFailure.nonRetryable(
+          `registerTopology: ${snapshot.stack}:${snapshot.environment} refused: ${error.message}`,
+          TOPOLOGY_REJECTED,
+        );
+      }
       const stored = await store.stack(snapshot.stack, snapshot.environment);
       return { nodes: stored.nodes.length, edges: stored.edges.length };
     },

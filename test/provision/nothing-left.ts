@@ -126,3 +126,16 @@ export async function countOnServer(fx: ProvisionFixture, sql: string, params: u
     await client.end();
   }
 }
+
+/** What a run of the tenant-database starter creates on the server: database `<tenant>_<env>` and its roles. */
+export async function tenantDatabaseLeftovers(
+  fx: ProvisionFixture,
+  tenant: string,
+  environment: string,
+): Promise<Record<string, number>> {
+  const database = `${tenant}_${environment}`;
+  return {
+    databases: await countOnServer(fx, 'SELECT 1 FROM pg_database WHERE datname = $1', [database]),
+    roles: await countOnServer(fx, 'SELECT 1 FROM pg_roles WHERE rolname LIKE $1', [`${database}\\_%`]),
+  };
+}

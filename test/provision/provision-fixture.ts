@@ -6,9 +6,10 @@ import { createCostActivities } from '../../activities/store/cost.js';
 import type { PriceTable } from '../../lib/cost/price-table.js';
 import { latestPriceTable } from '../../lib/cost/prices/index.js';
 import { createBlueprint } from '../../lib/blueprints/repository.js';
+import type { Env } from '../../lib/config.js';
 import type { BlueprintInput } from '../../lib/blueprints/schema.js';
 import { createLogger } from '../../lib/logger.js';
-import { POOLS, taskQueueFor } from '../../lib/pools.js';
+import { POOLS, taskQueueFor, type PoolName } from '../../lib/pools.js';
 import { activitiesForPool } from '../../workers/activities-for-pool.js';
 import {
   deploymentWorkflowId,
@@ -54,6 +55,8 @@ export const PRICED_LOCALLY: PriceTable = {
 export interface ProvisionFixtureOptions {
   /** Prices the plans with this table instead of COST_PRICE_TABLE's (local resources cost nothing there). */
   priceTable?: PriceTable;
+  /** Settings of some pools' workers besides DATABASE_URL, e.g. another POLICY_WASM for the trust pool. */
+  env?: Partial<Record<PoolName, Env>>;
 }
 
 /**
@@ -73,7 +76,7 @@ export async function provisionFixture(options: ProvisionFixtureOptions = {}): P
       taskQueue: taskQueueFor(pool, prefix),
       workflows: pool === 'orchestration',
       activities: {
-        ...activitiesForPool(pool, deps),
+        ...activitiesForPool(pool, { ...deps, env: { ...deps.env, ...options.env?.[pool] } }),
         ...(pool === 'orchestration' && options.priceTable
           ? createCostActivities(deps, options.priceTable)
           : {}),

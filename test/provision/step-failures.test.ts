@@ -6,7 +6,13 @@ import type { DestroyOutcome } from '../../activities/terraform/contract.js';
 import { getBlueprint, updateBlueprint } from '../../lib/blueprints/repository.js';
 import { readBlueprintFile, starterBlueprintPath } from '../../lib/blueprints/format.js';
 import { TERRAFORM_FAILURES } from '../../lib/tofu/activity-options.js';
-import { activityResults, assertNothingLeft, countOnServer, failureType } from './nothing-left.js';
+import {
+  activityResults,
+  assertNothingLeft,
+  countOnServer,
+  failureType,
+  tenantDatabaseLeftovers,
+} from './nothing-left.js';
 import { provisionFixture } from './provision-fixture.js';
 
 /**
@@ -193,10 +199,7 @@ describe('a provision step that fails leaves nothing behind', () => {
       stack: blueprintId,
       environment: 'dev',
       state: 'rolled_back',
-      leftovers: async () => ({
-        databases: await countOnServer(fx, 'SELECT 1 FROM pg_database WHERE datname = $1', [`${tenant}_dev`]),
-        roles: await rolesLike(`${tenant}_dev`),
-      }),
+      leftovers: () => tenantDatabaseLeftovers(fx, tenant, 'dev'),
     });
     assert.match(failure.message, /orders: query on .* failed: relation "orders" does not exist/);
   });
