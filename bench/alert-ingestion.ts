@@ -1,191 +1,195 @@
 /**
- * `npm run bench:alerts`: alert intake. Throughput and p50/p99 of POST /v1/webhooks/alertmanager (one alert
- * per request, webhook → workflow started or signalled) against the same signalWithStart calls made with
- * @temporalio/client directly, then a storm (default 10,000 notifications over 1,000 fingerprints): workflows
- * created, notifications lost, wall time and RSS. API and orchestration worker run in this one process, so
- * the RSS shown is of both together.
+ * `npm run bench:alerts`: alert intake on the embedded stack (Temporal dev server, PostgreSQL), with the
+ * API and the orchestration worker each in its own process as `dharma api` and `dharma worker` run them.
+ * 1. Storm, on an idle worker: 10,000 notifications over 1,000 fingerprints: workflows created,
+ *    notifications lost (incidents table and workflow state), wall time, peak RSS of the API and the worker.
+ * 2. Ingestion: POST /v1/webhooks/alertmanager (one alert per request, until the 202 that follows
+ *    Temporal's durable accept of the start or signal) against the very same signalWithStart made with
+ *    @temporalio/client from this process; same concurrency, keep-alive connections on both, warm-up,
+ *    alternating batches. Paced (open loop at a rate the stack sustains: latency), then saturated (closed
+ *    loop: capacity).
+ * 3. Classifier and anomaly inference (bench/ml-inference.ts), once the API and worker are stopped.
  */
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command } from 'commander';
 import { positiveInt } from '../cli/parse.js';
-import { buildApp } from '../api/app.js';
-import { keyHash } from '../api/webhooks/verify.js';
-import type { NormalizedAlert } from '../lib/alerts/alert.js';
+import { normalizeAlertmanager } from '../api/webhooks/alertmanager.js';
+import { incidentWorkflowId } from '../lib/alerts/alert.js';
 import { createDbPool } from '../lib/db/pool.js';
-import { migrate } from '../lib/db/migrate.js';
-import { createLogger } from '../lib/logger.js';
+import { stopChild } from '../lib/embedded/temporal-dev-server.js';
 import { taskQueueFor } from '../lib/pools.js';
-import { startServices } from '../test/harness/services.js';
-import { workflowBundle } from '../test/harness/temporal.js';
 import { alertmanagerPayload } from '../test/webhooks/payloads.js';
-import { activitiesForPool } from '../workers/activities-for-pool.js';
 import { alertSignal, REMEDIATION_WORKFLOW_TYPE } from '../workflows/remediation/contract.js';
-import { summarize, type LatencySummary } from './stats.js';
+import { runInferenceBench } from './alert-ml.js';
+import { printAlertReport } from './alert-report.js';
+import { runStorm, waitForCounts } from './alert-storm.js';
+import { alternating } from './alternating.js';
+import { jsonPoster } from './http-json.js';
+import { emptySample, runBatch, type Starter } from './load.js';
+import { runPaced } from './paced.js';
+import { cpuMsOf, runBench, spawnApi, spawnWorker, startBenchPlatform, type Cleanups } from './platform.js';
+import { cliCommand, memoryOf } from './processes.js';
 
-const KEY = 'bench-key';
-const log = (message: string) => process.stderr.write(`${message}\n`);
-
-async function timed(count: number, concurrency: number, one: (i: number) => Promise<void>) {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const t = performance.now();
-        try {
-          await one(i);
-          latencies.push(performance.now() - t);
-        } catch {
-          errors += 1;
-        }
-      }
-    }),
-  );
-  return summarize(latencies, errors, performance.now() - began);
+interface Options {
+  count: number;
+  concurrency: number;
+  warmup: number;
+  batch: number;
+  pacedSeconds: number;
+  rate: number;
+  storm: number;
+  fingerprints: number;
+  perRequest: number;
+  mlIterations: number;
+  logLevel: string;
 }
 
-const row = (name: string, s: LatencySummary) =>
-  `| ${name} | ${s.count} | ${s.errors} | ${s.throughput.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} |`;
+const SOURCE = 'alertmanager';
+const KEY = 'bench-alertmanager-key';
+const log = (message: string) => process.stderr.write(`${message}\n`);
 
-async function main(opts: { count: number; concurrency: number; storm: number; fingerprints: number }) {
-  const services = await startServices();
-  try {
-    await migrate(services.databaseUrl);
-    const db = createDbPool(services.databaseUrl, 10);
-    const connection = await Connection.connect({ address: services.temporalAddress });
-    const client = new Client({ connection, namespace: services.namespace });
-    const prefix = `bench-${randomUUID().slice(0, 8)}`;
-    const logger = createLogger('bench');
-    logger.level = 'warn';
-    const worker = await Worker.create({
-      connection: await NativeConnection.connect({ address: services.temporalAddress }),
-      namespace: services.namespace,
-      taskQueue: taskQueueFor('orchestration', prefix),
-      workflowBundle: await workflowBundle(),
-      activities: activitiesForPool('orchestration', { db, temporal: client, logger, env: {} }),
+async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
+  log('starting Temporal dev server and PostgreSQL...');
+  const platform = await startBenchPlatform(cleanups);
+  const { client, prefix } = platform;
+  const db = createDbPool(platform.services.databaseUrl, 4);
+  cleanups.push(() => db.end());
+  // The source is configured as an operator would: a WEBHOOK_SOURCES_FILE naming the key's variable.
+  const sourcesFile = path.join(platform.env.DHARMA_HOME!, 'webhook-sources.yaml');
+  await writeFile(
+    sourcesFile,
+    `sources:\n  - { name: ${SOURCE}, kind: alertmanager, keyEnv: BENCH_WEBHOOK_KEY }\n`,
+  );
+  const mode = cliCommand().compiled ? 'compiled dist/' : 'sources via tsx';
+  log(`starting the API and the orchestration worker (${mode})...`);
+  const [api, worker] = await Promise.all([
+    spawnApi(
+      platform,
+      {
+        // One client sends every request: the per-IP limit (RATE_LIMIT_PER_MINUTE) would measure itself.
+        RATE_LIMIT_PER_MINUTE: '1000000000',
+        LOG_LEVEL: opts.logLevel,
+        WEBHOOK_SOURCES_FILE: sourcesFile,
+        BENCH_WEBHOOK_KEY: KEY,
+      },
+      cleanups,
+    ),
+    spawnWorker(
+      platform,
+      ['orchestration'],
+      { REMEDIATION_AUTO_HEAL: 'false', LOG_LEVEL: opts.logLevel },
+      cleanups,
+    ),
+  ]);
+  const poster = jsonPoster(api.url, opts.concurrency);
+  cleanups.push(() => Promise.resolve(poster.close()));
+  const post = async (payload: unknown) => {
+    const res = await poster.post('/v1/webhooks/alertmanager', JSON.stringify(payload), {
+      authorization: `Bearer ${KEY}`,
     });
-    const running = worker.run();
-    await db.query(
-      `INSERT INTO webhook_sources (source, kind, key_hash) VALUES ('alertmanager', 'alertmanager', $1)`,
-      [keyHash(KEY)],
-    );
-    const app = await buildApp({
-      temporal: client,
-      db,
-      auth: { issuer: 'dharma', audience: 'dharma-api', publicKeys: [] },
-      logger: false,
-      env: {},
-      taskQueuePrefix: prefix,
-      rateLimitPerMinute: 10_000_000,
+    if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${res.text.slice(0, 300)}`);
+  };
+
+  // Both paths hand Temporal the same alert for a new fingerprint: the direct one normalizes the payload
+  // the webhook receives, so only the API's own work differs.
+  let sequence = 0;
+  const ingested = `${prefix}-in-`;
+  const payload = (side: string) =>
+    alertmanagerPayload([{ fingerprint: `${ingested}${side}-${sequence++}`, severity: 'info' }]);
+  const taskQueue = taskQueueFor('orchestration', prefix);
+  const viaWebhook: Starter = () => post(payload('webhook'));
+  const direct: Starter = async () => {
+    const body = payload('direct') as Parameters<typeof normalizeAlertmanager>[0];
+    const alert = normalizeAlertmanager(body, SOURCE)[0]!;
+    await client.workflow.signalWithStart(REMEDIATION_WORKFLOW_TYPE, {
+      workflowId: incidentWorkflowId(alert.fingerprint),
+      taskQueue,
+      args: [{ fingerprint: alert.fingerprint }],
+      signal: alertSignal,
+      signalArgs: [alert],
+      workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    const post = async (payload: unknown) => {
-      const res = await fetch(`${url}/v1/webhooks/alertmanager`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-        body: JSON.stringify(payload),
-      });
-      if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
-    };
-    const run = randomUUID().slice(0, 8);
+  };
 
-    log(`ingestion: ${opts.count} alerts each way, concurrency ${opts.concurrency}`);
-    const viaApi = await timed(opts.count, opts.concurrency, (i) =>
-      post(alertmanagerPayload([{ fingerprint: `${prefix}-api-${run}-${i}`, severity: 'info' }])),
-    );
-    const viaClient = await timed(opts.count, opts.concurrency, async (i) => {
-      const fingerprint = `${prefix}-direct-${run}-${i}`;
-      const alert: NormalizedAlert = {
-        source: 'bench',
-        fingerprint,
-        status: 'firing',
-        alertName: 'InstanceDown',
-        labels: { alertname: 'InstanceDown' },
-        annotations: {},
-        severity: 'P4',
-        target: 'bench',
-        startsAt: new Date().toISOString(),
-      };
-      await client.workflow.signalWithStart(REMEDIATION_WORKFLOW_TYPE, {
-        workflowId: `incident-${fingerprint}`,
-        taskQueue: taskQueueFor('orchestration', prefix),
-        args: [{ fingerprint }],
-        signal: alertSignal,
-        signalArgs: [alert],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
-    });
+  log(`warm-up: ${opts.warmup} alerts each way...`);
+  const warm = emptySample();
+  await runBatch(viaWebhook, opts.warmup, opts.concurrency, warm);
+  await runBatch(direct, opts.warmup, opts.concurrency, warm);
+  if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError ?? '?'}`);
+  // The storm starts on an idle worker: its wall time and memory are its own.
+  await waitForCounts(db, ingested, sequence, 300_000);
 
-    log(`storm: ${opts.storm} notifications over ${opts.fingerprints} fingerprints (20 alerts per request)`);
-    const stormPrefix = `${prefix}-storm-${run}-`;
-    const perRequest = 20;
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-    const began = Date.now();
-    const storm = await timed(Math.ceil(opts.storm / perRequest), opts.concurrency, (p) =>
-      post(
-        alertmanagerPayload(
-          Array.from({ length: Math.min(perRequest, opts.storm - p * perRequest) }, (_, i) => ({
-            fingerprint: `${stormPrefix}${(p * perRequest + i) % opts.fingerprints}`,
-            severity: 'info',
-          })),
-        ),
-      ),
-    );
-    const acceptedMs = Date.now() - began;
-    let counted = { incidents: 0, notifications: 0 };
-    const deadline = Date.now() + 300_000;
-    while (Date.now() < deadline) {
-      const { rows } = await db.query<{ incidents: number; notifications: number }>(
-        `SELECT count(*)::int AS incidents, coalesce(sum(notifications), 0)::int AS notifications
-         FROM incidents WHERE fingerprint LIKE $1`,
-        [`${stormPrefix}%`],
-      );
-      counted = rows[0]!;
-      if (counted.notifications >= opts.storm) break;
-      await sleep(250);
-    }
-    const wallMs = Date.now() - began;
-    clearInterval(sampler);
-    const { count: workflows } = await client.workflow.count(
-      `WorkflowId STARTS_WITH "incident-${stormPrefix}"`,
-    );
+  log(
+    `storm: ${opts.storm} notifications over ${opts.fingerprints} fingerprints, ${opts.perRequest} per request...`,
+  );
+  const stormOptions = {
+    notifications: opts.storm,
+    fingerprints: opts.fingerprints,
+    perRequest: opts.perRequest,
+    concurrency: opts.concurrency,
+    settleMs: 900_000,
+  };
+  const storm = await runStorm(stormOptions, `${prefix}-storm-`, post, client, db);
+  const [apiMemory, workerMemory] = await Promise.all([
+    memoryOf(api.proc.child.pid ?? 0),
+    memoryOf(worker.child.pid ?? 0),
+  ]);
 
-    console.log('## Alert ingestion\n');
-    console.log('| path | alerts | errors | alerts/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|');
-    console.log(row('POST /v1/webhooks/alertmanager', viaApi));
-    console.log(row('client.workflow.signalWithStart', viaClient));
-    console.log(`\np99 ratio webhook/direct: ${(viaApi.p99 / viaClient.p99).toFixed(2)} (target ≤ 1.2)\n`);
-    console.log('## Storm\n');
-    console.log(
-      `| notifications | fingerprints | request errors | workflows (visibility) | incidents | notifications counted | lost | accepted in | all counted in | peak RSS (API + worker) |`,
-    );
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
-    console.log(
-      `| ${opts.storm} | ${opts.fingerprints} | ${storm.errors} | ${workflows} | ${counted.incidents} | ${counted.notifications} | ${opts.storm - counted.notifications} | ${(acceptedMs / 1000).toFixed(1)} s | ${(wallMs / 1000).toFixed(1)} s | ${(peakRss / 2 ** 20).toFixed(0)} MiB |`,
-    );
-    await app.close();
-    worker.shutdown();
-    await running;
-    await db.end();
-    await connection.close();
-  } finally {
-    await services.stop();
-  }
+  // Below what the stack sustains end to end, latency is each path's own; alternating 4 rounds.
+  const pacedCount = opts.rate * opts.pacedSeconds;
+  log(`paced: ${pacedCount} alerts each way at ${opts.rate}/s...`);
+  const paced = await alternating(
+    viaWebhook,
+    direct,
+    pacedCount,
+    Math.ceil(pacedCount / 4),
+    (start, n, into) => runPaced(start, n, opts.rate, opts.concurrency, into),
+  );
+
+  log(`saturated: ${opts.count} alerts each way, batches of ${opts.batch}, ${opts.concurrency} in flight...`);
+  const apiCpuBefore = await cpuMsOf(api.proc.child.pid ?? 0);
+  const saturated = await alternating(viaWebhook, direct, opts.count, opts.batch, (start, n, into) =>
+    runBatch(start, n, opts.concurrency, into),
+  );
+  const apiCpuMs = (await cpuMsOf(api.proc.child.pid ?? 0)) - apiCpuBefore;
+  for (const c of [paced, saturated]) if (c.firstError) log(`ingestion errors; first: ${c.firstError}`);
+  await Promise.all([stopChild(api.proc.child), stopChild(worker.child)]);
+
+  log(`classifier and anomaly inference (${opts.mlIterations} predictions each)...`);
+  const ml = await runInferenceBench(opts.mlIterations);
+
+  printAlertReport({
+    setup:
+      `Alert intake on the embedded stack: Temporal dev server and PostgreSQL, the API and the orchestration ` +
+      `worker in separate processes (${mode}), LOG_LEVEL=${opts.logLevel}. The worker runs with ` +
+      `REMEDIATION_AUTO_HEAL=false: no playbook runs, so this measures intake (detect, count, triage), not healing.`,
+    concurrency: opts.concurrency,
+    saturated,
+    paced,
+    pacedRate: opts.rate,
+    apiCpuMsPerAlert: apiCpuMs / Math.max(1, saturated.first.count),
+    storm: { ...storm, ...stormOptions },
+    memory: { api: apiMemory, worker: workerMemory },
+    ml,
+  });
 }
 
 const program = new Command('alert-ingestion')
-  .option('--count <n>', 'alerts per side of the ingestion comparison', positiveInt('--count'), 2000)
-  .option('--concurrency <n>', 'requests in flight', positiveInt('--concurrency'), 32)
+  .description(
+    'Benchmark alert webhooks against @temporalio/client, an alert storm, and alert-model inference',
+  )
+  .option('--count <n>', 'alerts per path in the saturated comparison', positiveInt('--count'), 3000)
+  .option('--concurrency <n>', 'requests in flight per path', positiveInt('--concurrency'), 32)
+  .option('--warmup <n>', 'unmeasured alerts per path first', positiveInt('--warmup'), 100)
+  .option('--batch <n>', 'alerts per alternating batch (saturated)', positiveInt('--batch'), 500)
+  .option('--paced-seconds <n>', 'seconds of paced load per path', positiveInt('--paced-seconds'), 20)
+  .option('--rate <n>', 'paced alerts/s per path', positiveInt('--rate'), 20)
   .option('--storm <n>', 'notifications in the storm', positiveInt('--storm'), 10_000)
   .option('--fingerprints <n>', 'distinct fingerprints in the storm', positiveInt('--fingerprints'), 1000)
-  .action(async (opts: { count: number; concurrency: number; storm: number; fingerprints: number }) => {
-    await main(opts);
-    process.exit(0);
-  });
-await program.parseAsync();
+  .option('--per-request <n>', 'alerts per storm request', positiveInt('--per-request'), 20)
+  .option('--ml-iterations <n>', 'predictions per model', positiveInt('--ml-iterations'), 20_000)
+  .option('--log-level <level>', 'LOG_LEVEL of the API and worker', 'info')
+  .parse();
+
+await runBench((cleanups) => bench(program.opts<Options>(), cleanups));

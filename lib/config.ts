@@ -166,6 +166,12 @@ export const SETTINGS = [
       'How long the API caches the webhook_sources table (alert source credentials); edits apply after it.',
   },
   {
+    env: 'WEBHOOK_SOURCES_FILE',
+    default: '',
+    description:
+      'YAML/JSON file of alert sources (name, kind, key/keyEnv or secret/secretEnv) the API upserts into webhook_sources at start and re-applies when it changed (read with the table, see WEBHOOK_SOURCES_CACHE). Empty: none.',
+  },
+  {
     env: 'WEBHOOK_MAX_AGE',
     default: '5m',
     description:

@@ -1,9 +1,10 @@
-import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { Type, type TSchema } from 'typebox';
-import { durationSetting, type Env } from '../../lib/config.js';
+import { durationSetting, setting, type Env } from '../../lib/config.js';
 import { incidentWorkflowId, type AlertSourceKind, type NormalizedAlert } from '../../lib/alerts/alert.js';
+import { SOURCE_NAME_PATTERN } from '../../lib/alerts/sources.js';
 import { taskQueueFor } from '../../lib/pools.js';
 import { alertSignal, REMEDIATION_WORKFLOW_TYPE } from '../../workflows/remediation/contract.js';
 import type { remediation } from '../../workflows/remediation/workflow.js';
@@ -15,9 +16,9 @@ import { AlertmanagerPayload, normalizeAlertmanager } from '../webhooks/alertman
 import { GenericPayload, normalizeGeneric } from '../webhooks/generic.js';
 import { GrafanaPayload, normalizeGrafana } from '../webhooks/grafana.js';
 import { normalizePagerDuty, PagerDutyPayload } from '../webhooks/pagerduty.js';
+import { createSourceCache } from '../webhooks/source-cache.js';
 import {
   checkSource,
-  createSourceCache,
   firstUse,
   verifyBearer,
   verifyGeneric,
@@ -29,7 +30,7 @@ const SourceQuery = Type.Object(
   {
     source: Type.Optional(
       Type.String({
-        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+        pattern: SOURCE_NAME_PATTERN,
         description: 'Configured source name (webhook_sources); default: the route kind.',
       }),
     ),
@@ -58,12 +59,16 @@ interface Receiver {
 
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();
 
-const webhooksRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext; env: Env }> = (
+const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> = async (
   app,
   { ctx, env },
-  done,
 ) => {
-  const sourceOf = createSourceCache(ctx.db, durationSetting('WEBHOOK_SOURCES_CACHE', env));
+  const sourcesFile = setting('WEBHOOK_SOURCES_FILE', env);
+  const sourceOf = await createSourceCache({
+    db: ctx.db,
+    ttlMs: durationSetting('WEBHOOK_SOURCES_CACHE', env),
+    ...(sourcesFile ? { file: { path: sourcesFile, env, log: app.log } } : {}),
+  });
   const maxAgeMs = durationSetting('WEBHOOK_MAX_AGE', env);
   const rejections = new Counter({
     name: 'dharma_webhook_rejections_total',
@@ -192,7 +197,6 @@ const webhooksRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext; env: Env }
       },
     );
   }
-  done();
 };
 
 function header(request: FastifyRequest, name: string): string | undefined {

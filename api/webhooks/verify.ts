@@ -1,50 +1,10 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import type { AlertSourceKind } from '../../lib/alerts/alert.js';
+import { keyHash, type WebhookSource } from '../../lib/alerts/sources.js';
 import { Unauthenticated } from '../errors.js';
 
-export interface WebhookSource {
-  source: string;
-  kind: AlertSourceKind;
-  secret: string | null;
-  keyHash: string | null;
-  enabled: boolean;
-}
-
-/**
- * webhook_sources read at most once per `ttlMs`, so credentials edited in PostgreSQL apply to every
- * replica without a restart, and a burst of webhooks costs no query per request.
- */
-export function createSourceCache(db: pg.Pool, ttlMs: number) {
-  let loaded: Promise<Map<string, WebhookSource>> | undefined;
-  let loadedAt = 0;
-  const load = async () => {
-    const { rows } = await db.query<{
-      source: string;
-      kind: AlertSourceKind;
-      secret: string | null;
-      key_hash: string | null;
-      enabled: boolean;
-    }>('SELECT source, kind, secret, key_hash, enabled FROM webhook_sources');
-    return new Map(
-      rows.map((r) => [
-        r.source,
-        { source: r.source, kind: r.kind, secret: r.secret, keyHash: r.key_hash, enabled: r.enabled },
-      ]),
-    );
-  };
-  return async (source: string): Promise<WebhookSource | undefined> => {
-    if (!loaded || Date.now() - loadedAt > ttlMs) {
-      loadedAt = Date.now();
-      loaded = load();
-      // A failed load must not be cached: the next request tries again.
-      loaded.catch(() => {
-        loaded = undefined;
-      });
-    }
-    return (await loaded).get(source);
-  };
-}
+export { keyHash, type WebhookSource };
 
 const refuse = (reason: string, message: string) => new Unauthenticated(reason, message);
 
@@ -59,8 +19,6 @@ export function hmacHex(secret: string, ...parts: (string | Buffer)[]): string {
   for (const part of parts) hmac.update(part);
   return hmac.digest('hex');
 }
-
-export const keyHash = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** The source must exist, be enabled and be of the kind the route receives. */
 export function checkSource(found: WebhookSource | undefined, name: string, kind: AlertSourceKind) {
