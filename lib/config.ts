@@ -219,6 +219,12 @@ export const SETTINGS = [
   },
   { env: 'WORKER_ML_CONCURRENCY', default: '8', description: 'Max concurrent activities on the ml pool.' },
   {
+    env: 'WORKER_MAX_CACHED_WORKFLOWS',
+    default: '250',
+    description:
+      'Workflows the orchestration worker keeps in its sticky cache. Each costs memory; the SDK default (from the heap size) lets an alert storm grow the worker past 700 MiB.',
+  },
+  {
     env: 'WORKER_SHUTDOWN_GRACE',
     default: '30s',
     description: 'How long a stopping worker lets in-flight activities finish before cancelling them.',

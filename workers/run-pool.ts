@@ -80,6 +80,8 @@ async function workerOptions(
     ...base,
     ...(await workflowCodeOptions(deps.logger)),
     maxConcurrentWorkflowTaskExecutions: concurrency,
+    // Bounded: evicted workflows replay from history when their next task comes, trading CPU for memory.
+    maxCachedWorkflows: intSetting('WORKER_MAX_CACHED_WORKFLOWS', env),
   };
 }
 
