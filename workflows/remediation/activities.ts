@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { createProbeActivities } from '../../activities/cloud/probes.js';
 import type { createEventsActivities } from '../../activities/events/index.js';
 import type { createMlActivities } from '../../activities/ml/index.js';
@@ -13,6 +13,18 @@ export const STORE_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 } as const satisfies ActivityOptions;
+
+/**
+ * The same writes as local activities, run by the orchestration worker that runs the workflow: no round
+ * trip through the server each, which is what an alert storm of new incidents spends its time on.
+ * Backoffs stay below localRetryThreshold, so a retry keeps its activity id and the writes keyed on it
+ * stay idempotent.
+ */
+export const LOCAL_STORE_OPTIONS = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  localRetryThreshold: '1m',
+} as const satisfies LocalActivityOptions;
 
 /** Domain resilience defaults for the on-call webhook: 3 attempts, 1 s initial, doubling. */
 export const NOTIFY_ACTIVITY_OPTIONS = {
@@ -51,16 +63,18 @@ export const ACTION_RETRY = {
 /** The cloud pool's probes; each throws CheckFailed when it does not see health. */
 type ProbeActivities = ReturnType<typeof createProbeActivities>;
 
-export function remediationActivities() {
+type Store = IncidentActivities & RemediationStoreActivities;
+type Events = ReturnType<typeof createEventsActivities>;
+
+/** `local`: the store and event writes run as local activities (runs recorded before that schedule them). */
+export function remediationActivities(local: boolean) {
   return {
-    store: poolActivities<IncidentActivities & RemediationStoreActivities>(
-      'orchestration',
-      STORE_ACTIVITY_OPTIONS,
-    ),
-    events: poolActivities<ReturnType<typeof createEventsActivities>>(
-      'orchestration',
-      STORE_ACTIVITY_OPTIONS,
-    ),
+    store: local
+      ? proxyLocalActivities<Store>(LOCAL_STORE_OPTIONS)
+      : poolActivities<Store>('orchestration', STORE_ACTIVITY_OPTIONS),
+    events: local
+      ? proxyLocalActivities<Events>(LOCAL_STORE_OPTIONS)
+      : poolActivities<Events>('orchestration', STORE_ACTIVITY_OPTIONS),
     notify: poolActivities<ReturnType<typeof createNotifyActivities>>(
       'orchestration',
       NOTIFY_ACTIVITY_OPTIONS,

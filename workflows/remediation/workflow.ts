@@ -17,6 +17,8 @@ import { runPlaybook } from './playbook-run.js';
 
 /** Histories recorded before playbooks ran triage by severity alone; they replay down that path. */
 const PLAYBOOKS_PATCH = 'remediation-runs-playbooks';
+/** Histories recorded before the incident writes became local activities schedule them on the queue. */
+const LOCAL_WRITES_PATCH = 'remediation-local-writes';
 
 type Decision = NonNullable<IncidentState['decision']>;
 
@@ -27,7 +29,7 @@ type Decision = NonNullable<IncidentState['decision']>;
  * not work); without one, triage by severity. Resolved by a verified playbook or when the alert clears.
  */
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
-  const activities = remediationActivities();
+  const activities = remediationActivities(patched(LOCAL_WRITES_PATCH));
   const { store } = activities;
   const gate = createApprovalGate();
 
