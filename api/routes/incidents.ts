@@ -1,7 +1,12 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { registerIncidentMetrics } from '../../lib/incidents/metrics.js';
-import { getIncident, INCIDENT_STATUSES, INCIDENTS_MAX_LIMIT, pageIncidents } from '../../lib/incidents/repository.js';
+import {
+  getIncident,
+  INCIDENT_STATUSES,
+  INCIDENTS_MAX_LIMIT,
+  pageIncidents,
+} from '../../lib/incidents/repository.js';
 import type { ApiContext } from '../context.js';
 import { IncidentNotFound } from '../errors.js';
 import { authenticate, requirePermission } from '../guards.js';
@@ -56,7 +61,10 @@ const IncidentWithTimeline = Type.Object({
   timeline: Type.Array(
     Type.Object({
       at: Type.String({ format: 'date-time' }),
-      kind: Type.String({ description: 'detected, alerts, triaged, playbook, pre-check, approval, step, verification, rollback, escalated, resolved, ...' }),
+      kind: Type.String({
+        description:
+          'detected, alerts, triaged, playbook, pre-check, approval, step, verification, rollback, escalated, resolved, ...',
+      }),
       detail: Type.Record(Type.String(), Type.Unknown()),
     }),
     { description: 'Every step, decision and notification, oldest first.' },

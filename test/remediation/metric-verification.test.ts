@@ -130,7 +130,10 @@ describe('verification by Prometheus queries and the metric-anomaly model', () =
     const failed = await incident(fp('slow'), settled);
     assert.equal(failed.status, 'escalated');
     assert.equal(escalation(failed)?.stage, 'verification');
-    assert.match(String(escalation(failed)?.reason), /metric-normal: app_latency_seconds: still above its threshold 1/);
+    assert.match(
+      String(escalation(failed)?.reason),
+      /metric-normal: app_latency_seconds: still above its threshold 1/,
+    );
     assert.ok(logBytes() < 1_500_000, 'the step itself worked');
   });
 });
