@@ -220,9 +220,9 @@ export const SETTINGS = [
   { env: 'WORKER_ML_CONCURRENCY', default: '8', description: 'Max concurrent activities on the ml pool.' },
   {
     env: 'WORKER_MAX_CACHED_WORKFLOWS',
-    default: '250',
+    default: '100',
     description:
-      'Workflows the orchestration worker keeps in its sticky cache. Each costs memory; the SDK default (from the heap size) lets an alert storm grow the worker past 700 MiB.',
+      'Workflows the orchestration worker keeps in its sticky cache; an evicted one replays its history at its next task. The SDK default (from the heap size) lets an alert storm grow the worker past 700 MiB; 100 keeps it under 512 MiB.',
   },
   {
     env: 'WORKER_SHUTDOWN_GRACE',

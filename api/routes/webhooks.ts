@@ -163,6 +163,10 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> =
     app.post(
       `/v1/webhooks/${receiver.kind}`,
       {
+        // Alert storms make these the busiest routes: accepted alerts and refusals are counted
+        // (dharma_webhook_alerts_total, dharma_webhook_rejections_total) rather than logged per request;
+        // server-side failures are still logged.
+        logLevel: 'warn',
         schema: {
           summary: receiver.summary,
           tags: ['webhooks'],
