@@ -4,25 +4,18 @@
  * It starts its own Temporal dev server, PostgreSQL, API and workers, and stops them all at the end.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import proto from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { positiveInt } from '../cli/parse.js';
 import { loadOrCreateDevKey, mintToken } from '../lib/auth/dev-key.js';
-import { migrate } from '../lib/db/migrate.js';
-import { stopChild } from '../lib/embedded/temporal-dev-server.js';
-import { freePort } from '../lib/net.js';
 import { POOLS, taskQueueFor, type PoolName } from '../lib/pools.js';
-import { startServices } from '../test/harness/services.js';
 import type { DoctorInput } from '../workflows/doctor/contract.js';
 import { emptySample, runBatch, type Sample, type Starter } from './load.js';
-import { cliCommand, memoryOf, spawnDharma, waitFor, type DharmaProcess } from './processes.js';
+import { cliCommand, memoryOf, type DharmaProcess } from './processes.js';
 import { latencyReport, memoryReport } from './report.js';
 import { summarize } from './stats.js';
+import { runBench, spawnApi, spawnWorker, startBenchPlatform } from './platform.js';
 
 interface BenchOptions {
   count: number;
@@ -35,9 +28,6 @@ interface BenchOptions {
 // A cheap real workflow: doctor pinging one pool is one activity round trip.
 const WORKFLOW_TYPE = 'doctor';
 const INPUT: DoctorInput = { pools: ['trust'] };
-
-const { TASK_QUEUE_TYPE_WORKFLOW: TASK_QUEUE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY: TASK_QUEUE_ACTIVITY } =
-  proto.temporal.api.enums.v1.TaskQueueType;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -61,59 +51,22 @@ function failIfErrors(name: string, sample: Sample): void {
 async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): Promise<void> {
   const began = Date.now();
   log('starting Temporal dev server and PostgreSQL...');
-  const services = await startServices();
-  cleanups.push(() => services.stop());
-  const home = await mkdtemp(path.join(tmpdir(), 'dharma-bench-'));
-  cleanups.push(() => rm(home, { recursive: true, force: true }));
-  await migrate(services.databaseUrl);
-
-  const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const apiPort = await freePort();
-  const env: Record<string, string> = {
-    TEMPORAL_ADDRESS: services.temporalAddress,
-    TEMPORAL_NAMESPACE: services.namespace,
-    DATABASE_URL: services.databaseUrl,
-    DHARMA_HOME: home,
-    DHARMA_TASK_QUEUE_PREFIX: prefix,
-    AUTH_DEV_KEY: 'true',
-    API_HOST: '127.0.0.1',
-    API_PORT: String(apiPort),
+  const platform = await startBenchPlatform(cleanups);
+  const { client, prefix } = platform;
+  const home = platform.env.DHARMA_HOME!;
+  const env = {
     // The benchmark is one client sending thousands of requests; the per-IP limit would measure itself.
     RATE_LIMIT_PER_MINUTE: '100000000',
-    METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
-    LOG_FORMAT: 'json',
   };
   log(
     `starting the API and workers (${cliCommand().compiled ? 'compiled dist/' : 'sources via tsx: run `npm run build` to measure the compiled CLI'})...`,
   );
-  const api = spawnDharma('api', ['api'], env);
+  const { proc: api, url: apiUrl } = await spawnApi(platform, env, cleanups);
   const layout: PoolName[][] = opts.perPool ? POOLS.map((pool) => [pool]) : [[...POOLS]];
-  const workers = layout.map((pools) => ({
-    pools,
-    proc: spawnDharma(`worker ${pools.join(',')}`, ['worker', '--pool', pools.join(',')], env),
-  }));
-  const processes: DharmaProcess[] = [api, ...workers.map((w) => w.proc)];
-  cleanups.push(() => Promise.all(processes.map((p) => stopChild(p.child))).then(() => undefined));
-
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await waitFor('the API answered /readyz', api, async () => (await fetch(`${apiUrl}/readyz`)).ok);
-  const connection = await Connection.connect({ address: services.temporalAddress });
-  cleanups.push(() => connection.close());
-  const client = new Client({ connection, namespace: services.namespace });
-  const polled = async (pool: PoolName) => {
-    const described = await connection.workflowService.describeTaskQueue({
-      namespace: services.namespace,
-      taskQueue: { name: taskQueueFor(pool, prefix) },
-      taskQueueType: pool === 'orchestration' ? TASK_QUEUE_WORKFLOW : TASK_QUEUE_ACTIVITY,
-    });
-    return (described.pollers?.length ?? 0) > 0;
-  };
-  for (const { pools, proc } of workers) {
-    await waitFor(`${proc.label} polls its queues`, proc, async () =>
-      (await Promise.all(pools.map(polled))).every(Boolean),
-    );
-  }
+  const workers: DharmaProcess[] = [];
+  for (const pools of layout) workers.push(await spawnWorker(platform, pools, env, cleanups));
+  const processes: DharmaProcess[] = [api, ...workers];
   const taskQueue = taskQueueFor('orchestration', prefix);
   log(`platform ready in ${((Date.now() - began) / 1000).toFixed(1)}s`);
 
@@ -212,27 +165,4 @@ const program = new Command('start-latency')
   )
   .parse();
 
-const cleanups: Array<() => Promise<void>> = [];
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    for (const step of cleanups.reverse())
-      await step().catch((error: unknown) => log(`cleanup: ${String(error)}`));
-  })());
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up...`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
-
-let code = 0;
-try {
-  await bench(program.opts<BenchOptions>(), cleanups);
-} catch (error) {
-  log(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBench((cleanups) => bench(program.opts<BenchOptions>(), cleanups));
