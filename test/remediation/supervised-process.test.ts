@@ -58,6 +58,15 @@ async function greeting(port: number): Promise<string> {
   });
 }
 
+/** Waits until the port greets from `pid` (a process just started may still be binding it). */
+async function answersFrom(port: number, pid: number): Promise<void> {
+  let last = '';
+  await waitFor(async () => {
+    last = await greeting(port).catch((error: Error) => error.message);
+    return last === `pid ${pid}`;
+  }).catch(() => assert.fail(`port ${port} never answered from pid ${pid}; last: ${last}`));
+}
+
 async function rejection(promise: Promise<unknown>, type: string): Promise<string> {
   const error = await promise.then(
     () => undefined,
@@ -83,8 +92,7 @@ describe('restartSupervisedProcess', () => {
     assert.equal(result.startCommand, 'echo');
     assert.ok(result.newPid && result.newPid !== oldPid);
     assert.equal((await fs.readFile(path.join(runDir, 'echo.pid'), 'utf8')).trim(), String(result.newPid));
-    await waitFor(() => canConnect('127.0.0.1', port, 200));
-    assert.equal(await greeting(port), `pid ${result.newPid}`);
+    await answersFrom(port, result.newPid);
 
     // A retry after the process died on its own only starts it again.
     process.kill(result.newPid, 'SIGKILL');
@@ -94,8 +102,7 @@ describe('restartSupervisedProcess', () => {
     started.add(retried.newPid!);
     assert.equal(retried.stopped, 'not-running');
     assert.equal(retried.oldPid, result.newPid);
-    await waitFor(() => canConnect('127.0.0.1', port, 200));
-    assert.equal(await greeting(port), `pid ${retried.newPid}`);
+    await answersFrom(port, retried.newPid!);
   });
 
   it('kills a process that ignores the signal after graceMs, and only stops when no command is configured', async () => {
