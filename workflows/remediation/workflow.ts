@@ -1,4 +1,13 @@
-import { condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  patched,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PlaybookSelection } from '../../activities/store/remediation.js';
 import type { NormalizedAlert } from '../../lib/alerts/alert.js';
 import type { IncidentStatus } from '../../lib/incidents/repository.js';
 import type { Playbook } from '../../lib/playbooks/schema.js';
@@ -14,6 +23,7 @@ import {
   type ResolvedIncident,
 } from './contract.js';
 import { runPlaybook } from './playbook-run.js';
+import { failureMessage } from './verify.js';
 
 /** Histories recorded before playbooks ran triage by severity alone; they replay down that path. */
 const PLAYBOOKS_PATCH = 'remediation-runs-playbooks';
@@ -188,15 +198,23 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     alert: NormalizedAlert,
   ): Promise<Playbook | undefined> {
     report('triaging', `choosing a playbook for ${alert.alertName}`);
-    let selection = await store.selectPlaybook({ alert });
+    let selection: PlaybookSelection;
     let classification;
-    if (selection.kind === 'classify') {
-      classification = await activities.ml.classifyAlert({
-        alertName: alert.alertName,
-        summary: alert.annotations.summary ?? alert.annotations.description ?? '',
-        labels: alert.labels,
-      });
-      selection = await store.selectPlaybook({ alert, classification });
+    try {
+      selection = await store.selectPlaybook({ alert });
+      if (selection.kind === 'classify') {
+        classification = await activities.ml.classifyAlert({
+          alertName: alert.alertName,
+          summary: alert.annotations.summary ?? alert.annotations.description ?? '',
+          labels: alert.labels,
+        });
+        selection = await store.selectPlaybook({ alert, classification });
+      }
+    } catch (error) {
+      // Broken playbook files or an unreachable classifier must not lose the incident: a person takes it.
+      // A local activity's failure arrives as its ApplicationFailure, a remote one's as an ActivityFailure.
+      if (!(error instanceof ActivityFailure || error instanceof ApplicationFailure)) throw error;
+      selection = { kind: 'escalate', reason: `no playbook could be chosen: ${failureMessage(error)}` };
     }
     if (selection.kind === 'rule' || selection.kind === 'classifier') {
       await store.changeIncidentStatus({
