@@ -4,7 +4,9 @@ import { registerApi } from './commands/api.js';
 import { registerConfig } from './commands/config.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerIncidents } from './commands/incidents.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPlaybooks } from './commands/playbooks.js';
 import { registerRuns } from './commands/runs.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
     registerToken,
     registerRuns,
     registerDeploy,
+    registerIncidents,
+    registerPlaybooks,
     registerMigrate,
     registerConfig,
   ]) {
