@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { buildApp } from '../../api/app.js';
-import { loadOrCreateDevKey } from '../../lib/auth/dev-key.js';
 import { createLogger } from '../../lib/logger.js';
 import { POOLS } from '../../lib/pools.js';
 import { runPools } from '../../workers/run-pool.js';
@@ -14,6 +9,7 @@ import { freshDatabase } from '../db/fresh-database.js';
 import { testServices } from '../harness/services.js';
 import { testClient, uniquePrefix } from '../harness/temporal.js';
 import { runCli, type CliResult } from './cli-process.js';
+import { listeningApi } from './listening-api.js';
 
 const services = await testServices();
 const client = await testClient(services);
@@ -31,22 +27,7 @@ interface RunJson {
   };
 }
 
-const home = await mkdtemp(path.join(tmpdir(), 'dharma-cli-api-'));
-after(() => rm(home, { recursive: true, force: true }));
-const key = await loadOrCreateDevKey(home);
-const app = await buildApp({
-  temporal: client,
-  db: database.db,
-  auth: { issuer: 'dharma', audience: 'dharma-api', publicKeys: [key.publicJwk] },
-  logger: false,
-  env: {},
-  taskQueuePrefix: prefix,
-  uiBaseUrl: 'http://ui.test',
-});
-await app.listen({ host: '127.0.0.1', port: 0 });
-after(() => app.close());
-const address = app.server.address();
-assert.ok(typeof address === 'object' && address);
+const { env } = await listeningApi({ temporal: client, db: database.db, taskQueuePrefix: prefix });
 const logger = createLogger('cli-test');
 logger.level = 'error';
 const workers = new AbortController();
@@ -64,8 +45,6 @@ after(async () => {
   workers.abort();
   await workersDone;
 });
-// The CLI mints its own token with the dev key of DHARMA_HOME, as on embedded defaults.
-const env = { API_URL: `http://127.0.0.1:${address.port}`, DHARMA_HOME: home };
 
 /** The CLI against a real API (Fastify on a free port) and real workers of every pool. */
 describe('dharma CLI against a running API and workers', () => {

@@ -1,10 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { buildApp } from '../../api/app.js';
-import { loadOrCreateDevKey } from '../../lib/auth/dev-key.js';
+import { describe, it } from 'node:test';
 import { setIncidentPlaybook, storeFailureReport } from '../../lib/incidents/remediation-store.js';
 import {
   changeStatus,
@@ -16,27 +11,16 @@ import { freshDatabase } from '../db/fresh-database.js';
 import { testServices } from '../harness/services.js';
 import { testClient, uniquePrefix } from '../harness/temporal.js';
 import { runCli, type CliResult } from './cli-process.js';
+import { listeningApi } from './listening-api.js';
 
 const services = await testServices();
 const database = await freshDatabase(services);
 const prefix = uniquePrefix('cli-incidents');
-const home = await mkdtemp(path.join(tmpdir(), 'dharma-cli-incidents-'));
-after(() => rm(home, { recursive: true, force: true }));
-const key = await loadOrCreateDevKey(home);
-const app = await buildApp({
+const { env } = await listeningApi({
   temporal: await testClient(services),
   db: database.db,
-  auth: { issuer: 'dharma', audience: 'dharma-api', publicKeys: [key.publicJwk] },
-  logger: false,
-  env: {},
   taskQueuePrefix: prefix,
-  uiBaseUrl: 'http://ui.test',
 });
-await app.listen({ host: '127.0.0.1', port: 0 });
-after(() => app.close());
-const address = app.server.address();
-assert.ok(typeof address === 'object' && address);
-const env = { API_URL: `http://127.0.0.1:${address.port}`, DHARMA_HOME: home };
 
 const incident = (id: string, overrides: Partial<NewIncident>): NewIncident => ({
   id,
