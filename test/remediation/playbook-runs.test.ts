@@ -76,8 +76,13 @@ async function startSupervised(name: string, port: number): Promise<number> {
   ];
   const child = spawn(command, args, { stdio: 'ignore', detached: true });
   child.unref();
-  assert.equal(await answers(port), true, `${name} listens on ${port}`);
-  return child.pid!;
+  // Its pid file is written once it listens: it bound the port itself, not another test's server.
+  const pidFile = path.join(scratch, `${name}.pid`);
+  for (let i = 0; i < 400; i++) {
+    if ((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() === String(child.pid)) return child.pid!;
+    await sleep(25);
+  }
+  return assert.fail(`${name} did not listen on ${port}`);
 }
 
 describe('remediation workflow running playbooks', () => {

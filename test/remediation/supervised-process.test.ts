@@ -36,7 +36,11 @@ async function runningServer(pidFile: string, port: number, ...flags: string[]):
   const [command, ...args] = echoServerCommand(port, pidFile, ...flags) as [string, ...string[]];
   const child = spawn(command, args, { stdio: 'ignore' });
   started.add(child.pid!);
-  await waitFor(() => canConnect('127.0.0.1', port, 200));
+  // The server writes its pid file once it listens: this proves it bound the port itself (a connect alone
+  // could reach another test's server that took the same free port first).
+  await waitFor(
+    async () => (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() === String(child.pid),
+  );
   return child.pid!;
 }
 
