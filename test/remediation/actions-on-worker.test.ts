@@ -87,6 +87,12 @@ describe('remediation actions on a cloud-pool worker', () => {
     const first = spawn(command, args, {
       stdio: 'ignore',
     });
+    // The pid file is written once the server listens: it bound the port itself.
+    const pidFile = path.join(scratch, 'echo.pid');
+    for (let i = 0; i < 200; i++) {
+      if ((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() === String(first.pid)) break;
+      await sleep(25);
+    }
     assert.equal(await portAnswers(), true);
     const result = await run(restart, { name: 'echo', graceMs: 2000 });
     onCleanup(() => process.kill(result.newPid!, 'SIGKILL'));

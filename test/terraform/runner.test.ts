@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { requiredProviders, requireTofu, tofuEnv } from '../../lib/tofu-tools.js';
+import { requireTofu, tofuEnv } from '../../lib/tofu-tools.js';
 import { parseJsonUiLine } from '../../lib/tofu/diagnostics.js';
 import {
   runTofu,
@@ -29,9 +29,11 @@ async function workdir(config: unknown): Promise<string> {
 describe('runTofu (the tofu process runner)', () => {
   let sleeper: string;
   before(async () => {
+    // A local command in the middle of its run when the abort comes: tofu stops it on SIGINT. (A provider
+    // resource such as time_sleep would make the test race: once its create call is in flight, tofu waits
+    // for the provider to finish.)
     sleeper = await workdir({
-      terraform: { required_providers: requiredProviders(['time']) },
-      resource: { time_sleep: { wait: { create_duration: '60s' } } },
+      resource: { terraform_data: { wait: { provisioner: { 'local-exec': { command: 'sleep 60' } } } } },
     });
     await runTofu('init', [], { binary, cwd: sleeper, env });
   });
@@ -48,7 +50,7 @@ describe('runTofu (the tofu process runner)', () => {
       onLine(line) {
         const message = parseJsonUiLine(line);
         if (message?.type) seen.push(message.type);
-        if (message?.type === 'apply_start') controller.abort();
+        if (message?.type === 'provision_start') controller.abort();
       },
     }).then(
       () => assert.fail('an interrupted apply must not succeed'),
@@ -57,10 +59,16 @@ describe('runTofu (the tofu process runner)', () => {
     assert.ok(error instanceof TofuInterrupted, String(error));
     assert.equal(error.stoppedBy, 'SIGINT');
     assert.ok(Date.now() - started < TOFU_INTERRUPT_GRACE_MS / 2, 'tofu stopped on SIGINT, no kill needed');
-    assert.ok(seen.includes('apply_start'));
-    // The interrupted resource was not recorded as created: the state holds nothing.
+    assert.ok(seen.includes('provision_start'));
+    // The interrupted resource is not recorded as healthy: tofu marks it tainted, to be replaced next time.
     const { stdout } = await runTofu('show', ['-json'], { binary, cwd: sleeper, env });
-    assert.equal((JSON.parse(stdout) as { values?: unknown }).values, undefined);
+    const state = JSON.parse(stdout) as {
+      values?: { root_module?: { resources?: { tainted?: boolean }[] } };
+    };
+    assert.deepEqual(
+      state.values?.root_module?.resources?.map((r) => r.tainted),
+      [true],
+    );
   });
 
   it("fails with tofu's diagnostic summary and detail, not a stack trace", async () => {
