@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import { createLogger } from '../../lib/logger.js';
 import { canConnect, freePort } from '../../lib/net.js';
 import { freshDatabase } from '../db/fresh-database.js';
 import { onCleanup } from '../harness/cleanup.js';
-import { echoServerCommand } from './fixtures/echo-server-command.js';
+import { echoServerCommand, startEchoServer } from './fixtures/echo-server-command.js';
 import { testServices } from '../harness/services.js';
 import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
 import { restart, rotate, terminateIdle } from './fixtures/remediation-workflow.js';
@@ -80,23 +79,11 @@ describe('remediation actions on a cloud-pool worker', () => {
   });
 
   it('restartSupervisedProcess brings a killed-and-restarted process back on its port', async () => {
-    const [command, ...args] = echoServerCommand(port, path.join(scratch, 'echo.pid')) as [
-      string,
-      ...string[],
-    ];
-    const first = spawn(command, args, {
-      stdio: 'ignore',
-    });
-    // The pid file is written once the server listens: it bound the port itself.
-    const pidFile = path.join(scratch, 'echo.pid');
-    for (let i = 0; i < 200; i++) {
-      if ((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() === String(first.pid)) break;
-      await sleep(25);
-    }
+    const firstPid = await startEchoServer(port, path.join(scratch, 'echo.pid'));
     assert.equal(await portAnswers(), true);
     const result = await run(restart, { name: 'echo', graceMs: 2000 });
     onCleanup(() => process.kill(result.newPid!, 'SIGKILL'));
-    assert.equal(result.oldPid, first.pid);
+    assert.equal(result.oldPid, firstPid);
     assert.equal(result.stopped, 'signal');
     assert.equal(await portAnswers(), true);
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -10,7 +9,7 @@ import pg from 'pg';
 import { freePort, canConnect } from '../../lib/net.js';
 import { apiFixture } from '../api/api-fixture.js';
 import { onCleanup } from '../harness/cleanup.js';
-import { echoServerCommand } from './fixtures/echo-server-command.js';
+import { echoServerCommand, startEchoServer } from './fixtures/echo-server-command.js';
 import { writeTestPlaybooks } from './fixtures/test-playbooks.js';
 import { escalation, incidentApi, kinds, settled } from './fixtures/incident-api.js';
 
@@ -69,21 +68,8 @@ async function answers(port: number): Promise<boolean> {
   return false;
 }
 
-async function startSupervised(name: string, port: number): Promise<number> {
-  const [command, ...args] = echoServerCommand(port, path.join(scratch, `${name}.pid`)) as [
-    string,
-    ...string[],
-  ];
-  const child = spawn(command, args, { stdio: 'ignore', detached: true });
-  child.unref();
-  // Its pid file is written once it listens: it bound the port itself, not another test's server.
-  const pidFile = path.join(scratch, `${name}.pid`);
-  for (let i = 0; i < 400; i++) {
-    if ((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() === String(child.pid)) return child.pid!;
-    await sleep(25);
-  }
-  return assert.fail(`${name} did not listen on ${port}`);
-}
+const startSupervised = (name: string, port: number) =>
+  startEchoServer(port, path.join(scratch, `${name}.pid`));
 
 describe('remediation workflow running playbooks', () => {
   it('heals a killed process: restart, TCP verification, resolved with its MTTR; the rate limit refuses a second run', async () => {

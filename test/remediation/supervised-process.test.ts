@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createSupervisedProcessActions } from '../../activities/cloud/remediation/supervised-process.js';
 import { canConnect, freePort } from '../../lib/net.js';
 import { onCleanup } from '../harness/cleanup.js';
-import { echoServerCommand } from './fixtures/echo-server-command.js';
+import { echoServerCommand, startEchoServer } from './fixtures/echo-server-command.js';
 
 const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dharma-run-'));
 onCleanup(() => fs.rm(runDir, { recursive: true, force: true }));
@@ -29,19 +28,6 @@ function actions(commands: Record<string, string[]>) {
   return createSupervisedProcessActions({
     env: { REMEDIATION_RUN_DIR: runDir, REMEDIATION_COMMANDS: JSON.stringify(commands) },
   }).restartSupervisedProcess;
-}
-
-/** Starts the echo server as an already running, supervised process and waits until it answers. */
-async function runningServer(pidFile: string, port: number, ...flags: string[]): Promise<number> {
-  const [command, ...args] = echoServerCommand(port, pidFile, ...flags) as [string, ...string[]];
-  const child = spawn(command, args, { stdio: 'ignore' });
-  started.add(child.pid!);
-  // The server writes its pid file once it listens: this proves it bound the port itself (a connect alone
-  // could reach another test's server that took the same free port first).
-  await waitFor(
-    async () => (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() === String(child.pid),
-  );
-  return child.pid!;
 }
 
 async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
@@ -86,7 +72,7 @@ describe('restartSupervisedProcess', () => {
   it('stops a named process and starts its configured command again: the port answers from a new pid', async () => {
     const port = await freePort();
     const restart = actions({ echo: echoServerCommand(port) });
-    const oldPid = await runningServer(path.join(runDir, 'echo.pid'), port);
+    const oldPid = await startEchoServer(port, path.join(runDir, 'echo.pid'));
 
     const result = await restart({ name: 'echo', graceMs: 3000 });
     started.add(result.newPid!);
@@ -112,7 +98,7 @@ describe('restartSupervisedProcess', () => {
   it('kills a process that ignores the signal after graceMs, and only stops when no command is configured', async () => {
     const port = await freePort();
     const pidFile = path.join(runDir, 'stubborn.pid');
-    const oldPid = await runningServer(pidFile, port, '--ignore-sigterm');
+    const oldPid = await startEchoServer(port, pidFile, '--ignore-sigterm');
     const before = Date.now();
 
     const result = await actions({})({ pidFile, graceMs: 300 });
