@@ -18,6 +18,8 @@ export interface TofuStack {
   connStr: string;
   /** Values of the blueprint's variables (terraform.tfvars.json), as the saga is given them. */
   variables: Record<string, string>;
+  /** What the terraform workers add to tofu's environment too (the PG* of the server local blueprints manage). */
+  env: Record<string, string>;
 }
 
 type Step = [TofuCommand, string[]];
@@ -36,7 +38,11 @@ async function inWorkdir(stack: TofuStack, steps: readonly Step[]): Promise<Reco
   const dir = await mkdtemp(path.join(tmpdir(), 'dharma-saga-bench-'));
   try {
     await writeSynthesis(dir, synthesis);
-    const options = { binary: requireTofu(), cwd: dir, env: tofuProcessEnv(tofuEnv(), synthesis.env) };
+    const options = {
+      binary: requireTofu(),
+      cwd: dir,
+      env: tofuProcessEnv(tofuEnv(), stack.env, synthesis.env),
+    };
     const times: Record<string, number> = {};
     for (const [command, args] of steps) {
       const began = performance.now();

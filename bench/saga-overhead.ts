@@ -11,7 +11,7 @@ import proto from '@temporalio/proto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ActivityDeps } from '../activities/deps.js';
 import { createTerraformActivities } from '../activities/terraform/index.js';
-import { stateConnString } from '../activities/terraform/workdir.js';
+import { stateConnString, targetPostgresEnv } from '../activities/terraform/workdir.js';
 import { collect, positiveInt } from '../cli/parse.js';
 import { readBlueprintFile, starterBlueprintPath } from '../lib/blueprints/format.js';
 import { createBlueprint } from '../lib/blueprints/repository.js';
@@ -37,7 +37,7 @@ import { runTimings, breakdownReport, roundsReport, type DharmaRun, type Round }
 interface BenchOptions {
   rounds: number;
   warmup: number;
-  blueprint: 'random-pet' | 'scratch-files';
+  blueprint: 'random-pet' | 'scratch-files' | 'tenant-database';
   environment: string;
   timeout: number;
   var: string[];
@@ -155,6 +155,7 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
 
   const deps: ActivityDeps = { db, temporal: client, logger, env };
   const connStr = stateConnString(deps);
+  const targetEnv = targetPostgresEnv(deps);
   const settings = provisionSettings(env);
   const runId = randomUUID().slice(0, 6);
   const stackOf = (side: 'dharma' | 'direct', round: number): TofuStack => ({
@@ -163,6 +164,7 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
     stack: `saga-${runId}-${side}-${round}`,
     connStr,
     variables,
+    env: targetEnv,
   });
 
   const viaDharma = async (stack: TofuStack): Promise<DharmaRun> => {
@@ -247,7 +249,7 @@ const program = new Command('saga-overhead')
   .option('--warmup <n>', 'unmeasured rounds first (0 for none)', nonNegativeInt('--warmup'), 1)
   .addOption(
     new Option('--blueprint <name>', 'starter blueprint to deploy')
-      .choices(['random-pet', 'scratch-files'])
+      .choices(['random-pet', 'scratch-files', 'tenant-database'])
       .default('random-pet'),
   )
   .option('--environment <name>', 'target environment (must not need an approval)', 'dev')

@@ -6,6 +6,7 @@ import type { NormalizedAlert } from '../../lib/alerts/alert.js';
 import { boolSetting, parseDuration } from '../../lib/config.js';
 import {
   addTimelineEntry,
+  releaseRemediationSlot,
   reserveRemediationSlot,
   setIncidentPlaybook,
   storeFailureReport,
@@ -111,6 +112,11 @@ export function createRemediationStoreActivities(deps: ActivityDeps) {
         );
       const { scope, per: _per, ...request } = input;
       return reserveRemediationSlot(deps.db, { ...request, windowMs }, activityOrigin(scope).key);
+    },
+
+    /** Gives back a slot reserveRemediationSlot granted, when the remediation did not run after all. */
+    async releaseRemediationSlot(input: { slot: string }): Promise<void> {
+      await releaseRemediationSlot(deps.db, input.slot);
     },
 
     /** What depends on the target in the topology store (blast radius). */

@@ -29,7 +29,9 @@ export interface SlotRequest {
   at: string;
 }
 
-export type SlotDecision = { granted: true; recent: number } | { granted: false; recent: number };
+/** A granted slot names itself (`slot`), so a remediation that then does not run can give it back. */
+export type SlotDecision =
+  { granted: true; recent: number; slot: string } | { granted: false; recent: number };
 
 /**
  * Takes one of the target's remediation slots, or says how many were used. Attempts of one target are
@@ -65,13 +67,21 @@ export async function reserveRemediationSlot(
       [request.target, request.incidentId, request.playbook, request.at, dedupeKey],
     );
     await client.query('COMMIT');
-    return { granted: true, recent };
+    return { granted: true, recent, slot: dedupeKey };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     client.release();
   }
+}
+
+/**
+ * Gives a slot back: the rate limit counts remediations that touched the target, not ones refused by a
+ * later check, an approver, or an alert that resolved first. Idempotent.
+ */
+export async function releaseRemediationSlot(db: Queryable, slot: string): Promise<void> {
+  await db.query('DELETE FROM remediation_attempts WHERE dedupe_key = $1', [slot]);
 }
 
 export async function setIncidentPlaybook(

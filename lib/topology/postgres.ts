@@ -55,7 +55,8 @@ export function createPostgresTopologyStore(db: pg.Pool): TopologyStore {
     async dependents(target) {
       const { rows } = await db.query<TopologyDependent>(
         `WITH RECURSIVE touched AS (
-           SELECT stack, environment, address FROM topology_nodes
+           SELECT stack, environment, address, (address = $1 OR provider_id = $1) AS named
+             FROM topology_nodes
             WHERE address = $1 OR provider_id = $1 OR stack || ':' || environment = $1
          ), reach AS (
            SELECT stack, environment, address FROM touched
@@ -64,7 +65,7 @@ export function createPostgresTopologyStore(db: pg.Pool): TopologyStore {
              JOIN reach r ON e.stack = r.stack AND e.environment = r.environment AND e.to_address = r.address
          )
          SELECT stack, environment, address FROM reach
-          EXCEPT SELECT stack, environment, address FROM touched
+          EXCEPT SELECT stack, environment, address FROM touched WHERE named
           ORDER BY stack, environment, address`,
         [target],
       );

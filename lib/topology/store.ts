@@ -43,8 +43,9 @@ export interface TopologyStore {
   unregister(deploymentId: string): Promise<number>;
   stack(stack: string, environment: string): Promise<StackTopology>;
   /**
-   * Everything that depends, directly or through others, on the resources named `target` (their address,
-   * provider id, or the `stack:environment` they belong to): the blast radius of touching it.
+   * Everything that depends, directly or through others, on the resources named `target` (their address
+   * or provider id): the blast radius of touching it. A `stack:environment` target touches every resource
+   * of that stack, so all of them count (a rollback of the stack replaces or changes any of them).
    */
   dependents(target: string): Promise<TopologyDependent[]>;
 }

@@ -54,6 +54,15 @@ describe('topology dependents (blast radius)', () => {
       'shop:prod/aws_lb.front',
     ]);
     assert.deepEqual(await names('aws_lb.front'), []);
+    // A whole stack is touched at once: every one of its resources is in the blast radius.
+    assert.deepEqual(await names('shop:prod'), [
+      'shop:prod/aws_batch_job.batch',
+      'shop:prod/aws_db_instance.db',
+      'shop:prod/aws_elasticache_cluster.cache',
+      'shop:prod/aws_instance.api',
+      'shop:prod/aws_instance.web',
+      'shop:prod/aws_lb.front',
+    ]);
     assert.deepEqual(await names('nothing-by-this-name'), []);
   });
 

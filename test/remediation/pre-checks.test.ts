@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { createLockActivities } from '../../activities/lock/index.js';
-import { reserveRemediationSlot } from '../../lib/incidents/remediation-store.js';
+import { releaseRemediationSlot, reserveRemediationSlot } from '../../lib/incidents/remediation-store.js';
 import { openIncident } from '../../lib/incidents/repository.js';
 import { createPostgresTopologyStore } from '../../lib/topology/postgres.js';
 import { lockStateQuery, lockWorkflowId } from '../../workflows/lib/lock-contract.js';
@@ -203,12 +203,26 @@ describe('remediation pre-checks and approval through the webhook', () => {
     assert.equal(await attempts(), 2);
 
     // Activity retries: the same dedupe key gets the same answer, and nothing is counted twice.
-    assert.deepEqual(await reserve(granted[0]!), { granted: true, recent: 1 });
+    const slot = `slot-${granted[0]!}-${at}`;
+    assert.deepEqual(await reserve(granted[0]!), { granted: true, recent: 1, slot });
     assert.deepEqual(await reserve(refused[0]!), { granted: false, recent: 2 });
     assert.equal(await attempts(), 2);
+    // A slot given back (its remediation did not run) is free for the next incident; twice is once.
+    await releaseRemediationSlot(f.db, slot);
+    await releaseRemediationSlot(f.db, slot);
+    assert.equal(await attempts(), 1);
+    assert.deepEqual(await reserve(refused[0]!), {
+      granted: true,
+      recent: 1,
+      slot: `slot-${refused[0]!}-${at}`,
+    });
     // After the window, the target may be remediated again.
     const later = new Date(Date.parse(at) + 3_600_001).toISOString();
-    assert.deepEqual(await reserve(refused[0]!, later), { granted: true, recent: 0 });
+    assert.deepEqual(await reserve(refused[1]!, later), {
+      granted: true,
+      recent: 0,
+      slot: `slot-${refused[1]!}-${later}`,
+    });
   });
 
   it('approval: with no decision within escalation.after the incident escalates, on-call gets a Slack message', async () => {
@@ -230,7 +244,7 @@ describe('remediation pre-checks and approval through the webhook', () => {
     );
   });
 
-  it('approval: a rejection through POST /v1/runs/{id}/approvals escalates and runs nothing', async () => {
+  it('approval: a rejection through POST /v1/runs/{id}/approvals escalates, runs nothing and gives back the rate-limit slot', async () => {
     const labels = { alertname: 'ApprovalRejected', instance: `svc-${f.prefix}`, environment: 'dev' };
     assert.equal(await alert(fp('rejected'), labels), 202);
     await incident(fp('rejected'), (i) => i.status === 'awaiting-approval');
@@ -255,6 +269,16 @@ describe('remediation pre-checks and approval through the webhook', () => {
     assert.equal(escalation(rejected)?.stage, 'approval');
     assert.equal(escalation(rejected)?.reason, 'approval rejected: not during the sale');
     assert.ok(ranNothing(rejected), kinds(rejected).join(', '));
+    const checks = rejected.timeline.find((e) => e.kind === 'pre-checks')?.detail.checks;
+    assert.deepEqual(checks, [
+      {
+        kind: 'rate-limit',
+        passed: true,
+        detail: `0 remediation(s) of svc-${f.prefix} in the last 1h, limit 1`,
+      },
+    ]);
+    const slots = await f.db.query('SELECT 1 FROM remediation_attempts WHERE incident_id = $1', [id]);
+    assert.equal(slots.rowCount, 0, 'the slot taken before the approval was given back');
   });
 
   it('snapshot: a snapshot that cannot be taken escalates before any step; a working one runs first', async () => {

@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../../lib/alerts/alert.js';
 import { isPlaybookAction } from '../../lib/playbooks/actions.js';
 import { PlaybookRenderError } from '../../lib/playbooks/errors.js';
@@ -47,6 +47,12 @@ interface StepRecord {
   error?: string;
 }
 
+/**
+ * Runs recorded before it keep the rate-limit slot their pre-checks took even when they changed nothing
+ * (a later check refused, the approver said no, the alert resolved first); from it on it is given back.
+ */
+const RELEASE_UNUSED_SLOT = 'remediation-release-unused-slot';
+
 /** Until approved, a remediation waits this long when the playbook names no escalation delay. */
 const DEFAULT_APPROVAL_TIMEOUT = '15m';
 
@@ -94,7 +100,7 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
   if (stopEarly()) return stop('the pre-checks');
 
   ctx.progress(`pre-checks of ${name}`);
-  const checks = await runPreChecks(playbook, {
+  const { checks, slot } = await runPreChecks(playbook, {
     alert,
     environment,
     incidentId: incident.incidentId,
@@ -103,8 +109,12 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
     store: activities.store,
   });
   await ctx.record('pre-checks', { ...base, checks });
+  const unused = async <T>(outcome: () => Promise<T>): Promise<T> => {
+    if (slot && patched(RELEASE_UNUSED_SLOT)) await activities.store.releaseRemediationSlot({ slot });
+    return outcome();
+  };
   const refused = checks.find((c) => !c.passed);
-  if (refused) return escalate('pre-check', `${refused.kind}: ${refused.detail}`);
+  if (refused) return unused(() => escalate('pre-check', `${refused.kind}: ${refused.detail}`));
 
   if (needsApproval(playbook, environment)) {
     const summary = `${name} on ${alert.target}: ${plan.steps.map((s) => s.action).join(', ')}`;
@@ -125,15 +135,14 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
       stopEarly,
     );
     await ctx.record('approval', { ...base, ...outcome });
-    if (outcome.decision === 'withdrawn') return stop('the approval');
+    if (outcome.decision === 'withdrawn') return unused(() => stop('the approval'));
     if (outcome.decision !== 'approved')
-      return escalate(
-        'approval',
-        `approval ${outcome.decision}${outcome.reason ? `: ${outcome.reason}` : ''}`,
+      return unused(() =>
+        escalate('approval', `approval ${outcome.decision}${outcome.reason ? `: ${outcome.reason}` : ''}`),
       );
   }
 
-  if (stopEarly()) return stop('the steps');
+  if (stopEarly()) return unused(() => stop('the steps'));
   await ctx.setStatus('remediating', 'remediation-started', { ...base, risk: playbook.risk });
   await activities.events.publishEvent({
     scope,

@@ -20,23 +20,34 @@ export interface PreCheckContext {
 /** How many dependents a refusal names before it only counts them. */
 const SHOWN_DEPENDENTS = 5;
 
+export interface PreChecks {
+  checks: PreCheckResult[];
+  /** The rate-limit slot the checks took: to be given back if the remediation does not run after all. */
+  slot?: string;
+}
+
 /**
  * The playbook's checks before anything is touched, in file order, stopping at the first refusal (a
  * later check, e.g. the rate-limit reservation, must not be spent on a remediation that will not run).
  * The snapshot is not a check: it runs after the approval, right before the steps.
  */
-export async function runPreChecks(playbook: Playbook, ctx: PreCheckContext): Promise<PreCheckResult[]> {
-  const results: PreCheckResult[] = [];
+export async function runPreChecks(playbook: Playbook, ctx: PreCheckContext): Promise<PreChecks> {
+  const checks: PreCheckResult[] = [];
+  let slot: string | undefined;
   for (const check of playbook.preChecks) {
     if (check.kind === 'snapshot') continue;
-    const result = await runPreCheck(check, ctx);
-    results.push(result);
+    const { slot: taken, ...result } = await runPreCheck(check, ctx);
+    slot ??= taken;
+    checks.push(result);
     if (!result.passed) break;
   }
-  return results;
+  return { checks, ...(slot ? { slot } : {}) };
 }
 
-async function runPreCheck(check: PreCheck, ctx: PreCheckContext): Promise<PreCheckResult> {
+async function runPreCheck(
+  check: PreCheck,
+  ctx: PreCheckContext,
+): Promise<PreCheckResult & { slot?: string }> {
   const { store, alert } = ctx;
   const result = (passed: boolean, detail: string): PreCheckResult => ({ kind: check.kind, passed, detail });
   switch (check.kind) {
@@ -58,7 +69,7 @@ async function runPreCheck(check: PreCheck, ctx: PreCheckContext): Promise<PreCh
         at: new Date().toISOString(),
       });
       const used = `${slot.recent} remediation(s) of ${alert.target} in the last ${check.per}, limit ${check.max}`;
-      return result(slot.granted, used);
+      return slot.granted ? { ...result(true, used), slot: slot.slot } : result(false, used);
     }
     case 'blast-radius': {
       const { dependents } = await store.measureBlastRadius({ target: alert.target });
