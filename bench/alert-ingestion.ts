@@ -7,9 +7,11 @@
  *    Temporal's durable accept of the start or signal) against the very same signalWithStart made with
  *    @temporalio/client from this process; same concurrency, keep-alive connections on both, warm-up,
  *    alternating batches. Paced (open loop at a rate the stack sustains: latency), then saturated (closed
- *    loop: capacity).
+ *    loop: capacity). A bare node:http relay making the same call from its own process (bench/http-relay.ts)
+ *    runs alongside as a yardstick: what one more process and an HTTP hop cost on this machine.
  * 3. Classifier and anomaly inference (bench/ml-inference.ts), once the API and worker are stopped.
  */
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -17,6 +19,8 @@ import { positiveInt } from '../cli/parse.js';
 import { normalizeAlertmanager } from '../api/webhooks/alertmanager.js';
 import { incidentWorkflowId } from '../lib/alerts/alert.js';
 import { createDbPool } from '../lib/db/pool.js';
+import { freePort } from '../lib/net.js';
+import { packageRoot } from '../lib/package-root.js';
 import { stopChild } from '../lib/embedded/temporal-dev-server.js';
 import { taskQueueFor } from '../lib/pools.js';
 import { alertmanagerPayload } from '../test/webhooks/payloads.js';
@@ -28,7 +32,15 @@ import { alternating } from './alternating.js';
 import { jsonPoster } from './http-json.js';
 import { emptySample, runBatch, type Starter } from './load.js';
 import { runPaced } from './paced.js';
-import { cpuMsOf, runBench, spawnApi, spawnWorker, startBenchPlatform, type Cleanups } from './platform.js';
+import {
+  cpuMsOf,
+  runBench,
+  spawnApi,
+  spawnWorker,
+  startBenchPlatform,
+  type BenchPlatform,
+  type Cleanups,
+} from './platform.js';
 import { cliCommand, memoryOf } from './processes.js';
 
 interface Options {
@@ -82,8 +94,11 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
       cleanups,
     ),
   ]);
+  const relayUrl = await spawnRelay(platform, cleanups);
   const poster = jsonPoster(api.url, opts.concurrency);
+  const relayPoster = jsonPoster(relayUrl, opts.concurrency);
   cleanups.push(() => Promise.resolve(poster.close()));
+  cleanups.push(() => Promise.resolve(relayPoster.close()));
   const post = async (payload: unknown) => {
     const res = await poster.post('/v1/webhooks/alertmanager', JSON.stringify(payload), {
       authorization: `Bearer ${KEY}`,
@@ -99,6 +114,10 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
     alertmanagerPayload([{ fingerprint: `${ingested}${side}-${sequence++}`, severity: 'info' }]);
   const taskQueue = taskQueueFor('orchestration', prefix);
   const viaWebhook: Starter = () => post(payload('webhook'));
+  const viaRelay: Starter = async () => {
+    const res = await relayPoster.post('/', JSON.stringify(payload('relay')));
+    if (res.status !== 202) throw new Error(`relay answered ${res.status}: ${res.text.slice(0, 300)}`);
+  };
   const direct: Starter = async () => {
     const body = payload('direct') as Parameters<typeof normalizeAlertmanager>[0];
     const alert = normalizeAlertmanager(body, SOURCE)[0]!;
@@ -116,6 +135,7 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
   const warm = emptySample();
   await runBatch(viaWebhook, opts.warmup, opts.concurrency, warm);
   await runBatch(direct, opts.warmup, opts.concurrency, warm);
+  await runBatch(viaRelay, opts.warmup, opts.concurrency, warm);
   if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError ?? '?'}`);
   // The storm starts on an idle worker: its wall time and memory are its own.
   await waitForCounts(db, ingested, sequence, 300_000);
@@ -139,17 +159,14 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
   // Below what the stack sustains end to end, latency is each path's own; alternating 4 rounds.
   const pacedCount = opts.rate * opts.pacedSeconds;
   log(`paced: ${pacedCount} alerts each way at ${opts.rate}/s...`);
-  const paced = await alternating(
-    viaWebhook,
-    direct,
-    pacedCount,
-    Math.ceil(pacedCount / 4),
-    (start, n, into) => runPaced(start, n, opts.rate, opts.concurrency, into),
+  const paths = { first: viaWebhook, second: direct, reference: viaRelay };
+  const paced = await alternating(paths, pacedCount, Math.ceil(pacedCount / 4), (start, n, into) =>
+    runPaced(start, n, opts.rate, opts.concurrency, into),
   );
 
   log(`saturated: ${opts.count} alerts each way, batches of ${opts.batch}, ${opts.concurrency} in flight...`);
   const apiCpuBefore = await cpuMsOf(api.proc.child.pid ?? 0);
-  const saturated = await alternating(viaWebhook, direct, opts.count, opts.batch, (start, n, into) =>
+  const saturated = await alternating(paths, opts.count, opts.batch, (start, n, into) =>
     runBatch(start, n, opts.concurrency, into),
   );
   const apiCpuMs = (await cpuMsOf(api.proc.child.pid ?? 0)) - apiCpuBefore;
@@ -173,6 +190,31 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
     memory: { api: apiMemory, worker: workerMemory },
     ml,
   });
+}
+
+/** bench/http-relay.ts in its own process on a free port, once it listens; its URL. */
+async function spawnRelay(platform: BenchPlatform, cleanups: Cleanups): Promise<string> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(packageRoot(), 'bench', 'http-relay.ts')],
+    {
+      cwd: packageRoot(),
+      env: {
+        ...process.env,
+        ...platform.env,
+        RELAY_TASK_QUEUE: taskQueueFor('orchestration', platform.prefix),
+        RELAY_PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  cleanups.push(() => stopChild(child));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the reference relay exited with code ${code}`)));
+  });
+  return `http://127.0.0.1:${port}`;
 }
 
 const program = new Command('alert-ingestion')

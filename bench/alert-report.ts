@@ -43,23 +43,26 @@ function comparisonTable(c: Comparison, clientCpu: [string, string]): string {
     ms(s.max),
     cpu,
   ];
-  const { first: webhook, second: direct } = c;
+  const { first: webhook, second: direct, reference } = c;
+  const ratios = (name: string, s: LatencySummary) => [
+    name,
+    '',
+    '',
+    ratio(s.throughput, direct.throughput),
+    ratio(s.p50, direct.p50),
+    ratio(s.p99, direct.p99),
+    ratio(s.mean, direct.mean),
+    ratio(s.max, direct.max),
+    '',
+  ];
   return table(
     ['Path', 'Alerts', 'Errors', 'alerts/s', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'CPU ms/alert'],
     [
       row('POST /v1/webhooks/alertmanager', webhook, clientCpu[0]),
       row('client.workflow.signalWithStart', direct, clientCpu[1]),
-      [
-        'webhook / direct',
-        '',
-        '',
-        ratio(webhook.throughput, direct.throughput),
-        ratio(webhook.p50, direct.p50),
-        ratio(webhook.p99, direct.p99),
-        ratio(webhook.mean, direct.mean),
-        ratio(webhook.max, direct.max),
-        '',
-      ],
+      ...(reference ? [row('reference: bare node:http relay', reference, '')] : []),
+      ratios('webhook / direct', webhook),
+      ...(reference ? [ratios('reference relay / direct', reference)] : []),
     ],
   );
 }
@@ -178,4 +181,10 @@ export function printAlertReport(f: AlertFigures): void {
   );
   console.log(`\n${f.ml.report}`);
   console.log(`\n${verdicts(f)}`);
+  const floor = (c: Comparison) => (c.reference ? ratio(c.reference.p99, c.second.p99) : '-');
+  console.log(
+    `Yardstick: a bare node:http relay in its own process (no framework, no auth, no validation) measures ` +
+      `${floor(f.paced)} the direct client's p99 paced and ${floor(f.saturated)} saturated: ` +
+      `what any webhook in front of Temporal costs on this machine before its own work.`,
+  );
 }

@@ -7,38 +7,53 @@ export type Driver = (start: Starter, count: number, into: Sample) => Promise<vo
 export interface Comparison {
   first: LatencySummary;
   second: LatencySummary;
-  /** CPU time this process spent driving each path (its client's share of the work). */
+  /** A third path measured alongside as a yardstick, when one was given. */
+  reference?: LatencySummary;
+  /** CPU time this process spent driving the first and second path (its client's share of the work). */
   clientCpuMs: [number, number];
   firstError?: string;
 }
 
+export interface Paths {
+  first: Starter;
+  second: Starter;
+  reference?: Starter;
+}
+
 /**
- * `count` starts through each of two paths in alternating batches, swapping which goes first every
- * round, so drift in the machine's other load (other processes, a worker's backlog) hits both alike.
+ * `count` starts through each path in batches taking turns, the order rotating every round, so drift in
+ * the machine's other load (other processes, a worker's backlog) hits every path alike.
  */
 export async function alternating(
-  first: Starter,
-  second: Starter,
+  paths: Paths,
   count: number,
   batch: number,
   drive: Driver,
 ): Promise<Comparison> {
-  const samples = [emptySample(), emptySample()] as const;
-  const cpuMs: [number, number] = [0, 0];
+  const sides = [paths.first, paths.second, ...(paths.reference ? [paths.reference] : [])].map((start) => ({
+    start,
+    sample: emptySample(),
+    cpuMs: 0,
+  }));
   for (let done = 0, round = 0; done < count; done += batch, round += 1) {
     const size = Math.min(batch, count - done);
-    const sides: Array<[Starter, Sample, 0 | 1]> = [
-      [first, samples[0], 0],
-      [second, samples[1], 1],
-    ];
-    for (const [start, sample, side] of round % 2 === 0 ? sides : sides.reverse()) {
+    const turn = round % sides.length;
+    for (const side of [...sides.slice(turn), ...sides.slice(0, turn)]) {
       const before = process.cpuUsage();
-      await drive(start, size, sample);
+      await drive(side.start, size, side.sample);
       const used = process.cpuUsage(before);
-      cpuMs[side] += (used.user + used.system) / 1000;
+      side.cpuMs += (used.user + used.system) / 1000;
     }
   }
-  const [a, b] = samples.map((s) => summarize(s.latenciesMs, s.errors, s.busyMs));
-  const firstError = samples[0].firstError ?? samples[1].firstError;
-  return { first: a!, second: b!, clientCpuMs: cpuMs, ...(firstError ? { firstError } : {}) };
+  const [a, b, reference] = sides.map(({ sample }) =>
+    summarize(sample.latenciesMs, sample.errors, sample.busyMs),
+  );
+  const firstError = sides.map(({ sample }) => sample.firstError).find((e) => e !== undefined);
+  return {
+    first: a!,
+    second: b!,
+    ...(reference ? { reference } : {}),
+    clientCpuMs: [sides[0]!.cpuMs, sides[1]!.cpuMs],
+    ...(firstError ? { firstError } : {}),
+  };
 }
