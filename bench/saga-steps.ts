@@ -25,9 +25,11 @@ export interface DharmaRun {
   workflowTasks: { count: number; ms: number; each: WorkflowTask[] };
 }
 
-/** One workflow task: its time from scheduled to completed and the local activities it ran. */
+/** One workflow task: its time from scheduled to completed (of it, waiting for a worker) and its local activities. */
 export interface WorkflowTask {
   ms: number;
+  /** Scheduled → started: the time the task waited for the worker's poll. */
+  queueMs: number;
   locals: string[];
 }
 
@@ -65,14 +67,20 @@ export function runTimings(history: History): Omit<DharmaRun, 'totalMs'> {
   const localActivities: string[] = [];
   const workflowTasks = { count: 0, ms: 0, each: [] as WorkflowTask[] };
   let taskScheduledAt = Number.NaN;
+  let taskStartedAt = Number.NaN;
   for (const event of history.events ?? []) {
     const id = String(event.eventId);
     const at = millis(event.eventTime);
     if (event.workflowTaskScheduledEventAttributes) taskScheduledAt = at;
+    if (event.workflowTaskStartedEventAttributes) taskStartedAt = at;
     if (event.workflowTaskCompletedEventAttributes) {
       workflowTasks.count += 1;
       workflowTasks.ms += at - taskScheduledAt;
-      workflowTasks.each.push({ ms: at - taskScheduledAt, locals: [] });
+      workflowTasks.each.push({
+        ms: at - taskScheduledAt,
+        queueMs: taskStartedAt - taskScheduledAt,
+        locals: [],
+      });
     }
     const local = localActivityType(event);
     if (local) {
@@ -110,6 +118,7 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+const sum = <T>(items: readonly T[], pick: (item: T) => number) => items.reduce((s, i) => s + pick(i), 0);
 const sec = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '-');
 const msText = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(0) : '-');
 
@@ -156,8 +165,8 @@ function taskRows(rounds: readonly Round[]): Array<Array<string | number>> {
     return [
       `  workflow task ${i + 1}${locals.length > 0 ? ` (${locals.join(', ')})` : ''}`,
       tasks.length,
-      msText(median(tasks.map((t) => t.ms))),
-      '',
+      msText(median(tasks.map((t) => t.ms - t.queueMs))),
+      msText(median(tasks.map((t) => t.queueMs))),
     ];
   });
 }
@@ -206,10 +215,10 @@ export function breakdownReport(rounds: readonly Round[], terraformActivities: R
         ...localRows,
         ...taskRows(rounds),
         [
-          'workflow tasks (scheduled to completed, local activities included)',
+          'workflow tasks (run: started to completed, local activities included; queue: scheduled to started)',
           median(rounds.map((r) => r.dharma.workflowTasks.count)),
-          msText(tasks),
-          '',
+          msText(median(rounds.map((r) => sum(r.dharma.workflowTasks.each, (t) => t.ms - t.queueMs)))),
+          msText(median(rounds.map((r) => sum(r.dharma.workflowTasks.each, (t) => t.queueMs)))),
         ],
         ['rest: dispatch between steps, start and result round trips', '', msText(rest), ''],
         ['total (median wall time)', '', msText(total), ''],
