@@ -17,14 +17,13 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { positiveInt } from '../cli/parse.js';
 import { normalizeAlertmanager } from '../api/webhooks/alertmanager.js';
-import { incidentWorkflowId } from '../lib/alerts/alert.js';
+import { deliverAlert } from '../lib/alerts/deliver.js';
 import { createDbPool } from '../lib/db/pool.js';
 import { freePort } from '../lib/net.js';
 import { packageRoot } from '../lib/package-root.js';
 import { stopChild } from '../lib/embedded/temporal-dev-server.js';
 import { taskQueueFor } from '../lib/pools.js';
 import { alertmanagerPayload } from '../test/webhooks/payloads.js';
-import { alertSignal, REMEDIATION_WORKFLOW_TYPE } from '../workflows/remediation/contract.js';
 import { runInferenceBench } from './alert-ml.js';
 import { printAlertReport } from './alert-report.js';
 import { runStorm, waitForCounts } from './alert-storm.js';
@@ -121,14 +120,7 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
   const direct: Starter = async () => {
     const body = payload('direct') as Parameters<typeof normalizeAlertmanager>[0];
     const alert = normalizeAlertmanager(body, SOURCE)[0]!;
-    await client.workflow.signalWithStart(REMEDIATION_WORKFLOW_TYPE, {
-      workflowId: incidentWorkflowId(alert.fingerprint),
-      taskQueue,
-      args: [{ fingerprint: alert.fingerprint }],
-      signal: alertSignal,
-      signalArgs: [alert],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    await deliverAlert(client.workflow, alert, taskQueue);
   };
 
   log(`warm-up: ${opts.warmup} alerts each way...`);

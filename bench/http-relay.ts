@@ -8,8 +8,7 @@
 import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { normalizeAlertmanager } from '../api/webhooks/alertmanager.js';
-import { incidentWorkflowId } from '../lib/alerts/alert.js';
-import { alertSignal, REMEDIATION_WORKFLOW_TYPE } from '../workflows/remediation/contract.js';
+import { deliverAlert } from '../lib/alerts/deliver.js';
 
 const required = (name: string): string => {
   const value = process.env[name];
@@ -23,18 +22,7 @@ const taskQueue = required('RELAY_TASK_QUEUE');
 
 async function relay(body: string): Promise<void> {
   const alerts = normalizeAlertmanager(JSON.parse(body) as never, 'alertmanager');
-  await Promise.all(
-    alerts.map((alert) =>
-      client.workflow.signalWithStart(REMEDIATION_WORKFLOW_TYPE, {
-        workflowId: incidentWorkflowId(alert.fingerprint),
-        taskQueue,
-        args: [{ fingerprint: alert.fingerprint }],
-        signal: alertSignal,
-        signalArgs: [alert],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    ),
-  );
+  await Promise.all(alerts.map((alert) => deliverAlert(client.workflow, alert, taskQueue)));
 }
 
 const server = createServer((request, response) => {

@@ -3,11 +3,10 @@ import type { FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { Type, type TSchema } from 'typebox';
 import { durationSetting, setting, type Env } from '../../lib/config.js';
-import { incidentWorkflowId, type AlertSourceKind, type NormalizedAlert } from '../../lib/alerts/alert.js';
+import type { AlertSourceKind, NormalizedAlert } from '../../lib/alerts/alert.js';
+import { deliverAlert } from '../../lib/alerts/deliver.js';
 import { SOURCE_NAME_PATTERN } from '../../lib/alerts/sources.js';
 import { taskQueueFor } from '../../lib/pools.js';
-import { alertSignal, REMEDIATION_WORKFLOW_TYPE } from '../../workflows/remediation/contract.js';
-import type { remediation } from '../../workflows/remediation/workflow.js';
 import type { ApiContext } from '../context.js';
 import { BadRequest, Unauthenticated } from '../errors.js';
 import { errorResponses } from '../schemas.js';
@@ -141,22 +140,12 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> =
   ];
 
   const taskQueue = taskQueueFor('orchestration', ctx.taskQueuePrefix);
-  const deliver = (alert: NormalizedAlert) => {
-    const workflowId = incidentWorkflowId(alert.fingerprint);
-    return callTemporal(ctx, () =>
-      ctx.temporal.workflow.signalWithStart<typeof remediation, [NormalizedAlert]>(
-        REMEDIATION_WORKFLOW_TYPE,
-        {
-          workflowId,
-          taskQueue,
-          args: [{ fingerprint: alert.fingerprint }],
-          signal: alertSignal,
-          signalArgs: [alert],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        },
-      ),
-    ).then(() => ({ workflowId, fingerprint: alert.fingerprint, status: alert.status }));
-  };
+  const deliver = (alert: NormalizedAlert) =>
+    callTemporal(ctx, () => deliverAlert(ctx.temporal.workflow, alert, taskQueue)).then(({ workflowId }) => ({
+      workflowId,
+      fingerprint: alert.fingerprint,
+      status: alert.status,
+    }));
 
   for (const receiver of receivers) {
     const sources = new WeakMap<FastifyRequest, string>();
