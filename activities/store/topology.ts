@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import pg from 'pg';
 import type { ActivityDeps } from '../deps.js';
 import { createPostgresTopologyStore } from '../../lib/topology/postgres.js';
-import type { TopologySnapshot } from '../../lib/topology/store.js';
+import { connectedEdges, distinctNodes, type TopologySnapshot } from '../../lib/topology/store.js';
 
 /** Failure type of a registration PostgreSQL refuses for its content: never retried. */
 export const TOPOLOGY_REJECTED = 'TopologyRejected';
@@ -30,8 +30,8 @@ export function createTopologyActivities(deps: ActivityDeps) {
           TOPOLOGY_REJECTED,
         );
       }
-      const stored = await store.stack(snapshot.stack, snapshot.environment);
-      return { nodes: stored.nodes.length, edges: stored.edges.length };
+      // register makes the stack's graph exactly the snapshot's: no need to read it back.
+      return { nodes: distinctNodes(snapshot).length, edges: connectedEdges(snapshot).length };
     },
 
     /** The compensation of registerTopology: removes what the deployment registered; idempotent. */

@@ -1,11 +1,18 @@
 import type pg from 'pg';
-import { connectedEdges, type StackTopology, type TopologyDependent, type TopologyStore } from './store.js';
+import {
+  connectedEdges,
+  distinctNodes,
+  type StackTopology,
+  type TopologyDependent,
+  type TopologyStore,
+} from './store.js';
 
 /** The topology in PostgreSQL (tables topology_nodes and topology_edges, migration 0050). */
 export function createPostgresTopologyStore(db: pg.Pool): TopologyStore {
   return {
     async register(snapshot) {
       const { stack, environment, deploymentId } = snapshot;
+      const nodes = distinctNodes(snapshot);
       const client = await db.connect();
       try {
         await client.query('BEGIN');
@@ -16,27 +23,35 @@ export function createPostgresTopologyStore(db: pg.Pool): TopologyStore {
         ]);
         await client.query(
           'DELETE FROM topology_nodes WHERE stack = $1 AND environment = $2 AND NOT (address = ANY($3))',
-          [stack, environment, snapshot.nodes.map((n) => n.address)],
+          [stack, environment, nodes.map((n) => n.address)],
         );
-        for (const node of snapshot.nodes) {
-          await client.query(
-            `INSERT INTO topology_nodes (stack, environment, address, type, provider_id, deployment_id)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (stack, environment, address) DO UPDATE SET type = EXCLUDED.type,
-               provider_id = EXCLUDED.provider_id, deployment_id = EXCLUDED.deployment_id`,
-            [stack, environment, node.address, node.type, node.providerId ?? null, deploymentId],
-          );
-        }
+        // One statement each for the nodes and the edges: a registration costs the same few round trips
+        // whatever the size of the stack.
+        await client.query(
+          `INSERT INTO topology_nodes (stack, environment, address, type, provider_id, deployment_id)
+           SELECT $1, $2, n.address, n.type, n.provider_id, $3
+             FROM unnest($4::text[], $5::text[], $6::text[]) AS n(address, type, provider_id)
+           ON CONFLICT (stack, environment, address) DO UPDATE SET type = EXCLUDED.type,
+             provider_id = EXCLUDED.provider_id, deployment_id = EXCLUDED.deployment_id`,
+          [
+            stack,
+            environment,
+            deploymentId,
+            nodes.map((n) => n.address),
+            nodes.map((n) => n.type),
+            nodes.map((n) => n.providerId ?? null),
+          ],
+        );
         await client.query('DELETE FROM topology_edges WHERE stack = $1 AND environment = $2', [
           stack,
           environment,
         ]);
-        for (const edge of connectedEdges(snapshot)) {
-          await client.query(
-            `INSERT INTO topology_edges (stack, environment, from_address, to_address) VALUES ($1, $2, $3, $4)`,
-            [stack, environment, edge.from, edge.to],
-          );
-        }
+        const edges = connectedEdges(snapshot);
+        await client.query(
+          `INSERT INTO topology_edges (stack, environment, from_address, to_address)
+           SELECT $1, $2, e.from_address, e.to_address FROM unnest($3::text[], $4::text[]) AS e(from_address, to_address)`,
+          [stack, environment, edges.map((e) => e.from), edges.map((e) => e.to)],
+        );
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -67,3 +67,8 @@ export function connectedEdges(snapshot: Pick<TopologySnapshot, 'nodes' | 'edges
     return true;
   });
 }
+
+/** The snapshot's nodes, one per address (a repeated address: the last one wins, as with one upsert each). */
+export function distinctNodes(snapshot: Pick<TopologySnapshot, 'nodes'>): TopologyNode[] {
+  return [...new Map(snapshot.nodes.map((n) => [n.address, n])).values()];
+}
