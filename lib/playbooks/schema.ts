@@ -11,8 +11,16 @@ import { DURATION_PATTERN } from './actions.js';
 export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
-export const PRE_CHECK_KINDS = ['no-active-deployment', 'rate-limit', 'blast-radius', 'snapshot'] as const;
+export const PRE_CHECK_KINDS = [
+  'no-active-deployment',
+  'rate-limit',
+  'blast-radius',
+  'dependencies-healthy',
+  'snapshot',
+] as const;
 export const PROBE_KINDS = ['http', 'tcp', 'sql', 'prometheus', 'alert-resolved', 'metric-normal'] as const;
+/** Probes that answer at once about something else than the alert: what `dependencies-healthy` may run. */
+export const DEPENDENCY_PROBE_KINDS = ['http', 'tcp', 'sql', 'prometheus'] as const;
 
 const Duration = Type.String({ pattern: DURATION_PATTERN, description: 'a duration such as 30s, 5m, 1h' });
 const Name = Type.String({ minLength: 1, maxLength: 100 });
@@ -43,6 +51,13 @@ export const PRE_CHECK_SCHEMAS = {
   'blast-radius': Type.Object({
     kind: Type.Literal('blast-radius'),
     maxDependents: Type.Integer({ minimum: 0, description: 'Most dependents the target may have.' }),
+  }),
+  'dependencies-healthy': Type.Object({
+    kind: Type.Literal('dependencies-healthy'),
+    probes: Type.Array(Kinded(DEPENDENCY_PROBE_KINDS), {
+      minItems: 1,
+      description: 'Probes of what the target depends on, each run once; all must pass.',
+    }),
   }),
   snapshot: Type.Object({
     kind: Type.Literal('snapshot'),
@@ -79,8 +94,15 @@ export const PROBE_SCHEMAS = {
 } satisfies Record<(typeof PROBE_KINDS)[number], TSchema>;
 
 type Strict<T> = T extends { kind: unknown } ? T : never;
-export type PreCheck = Strict<Static<(typeof PRE_CHECK_SCHEMAS)[keyof typeof PRE_CHECK_SCHEMAS]>>;
 export type Probe = Strict<Static<(typeof PROBE_SCHEMAS)[keyof typeof PROBE_SCHEMAS]>>;
+export type DependencyProbe = Extract<Probe, { kind: (typeof DEPENDENCY_PROBE_KINDS)[number] }>;
+/** A pre-check; the probes of `dependencies-healthy` are checked against their own kind's schema. */
+export type PreCheck =
+  | Exclude<
+      Strict<Static<(typeof PRE_CHECK_SCHEMAS)[keyof typeof PRE_CHECK_SCHEMAS]>>,
+      { kind: 'dependencies-healthy' }
+    >
+  | { kind: 'dependencies-healthy'; probes: DependencyProbe[] };
 
 export const PlaybookMatch = Type.Object(
   {

@@ -96,16 +96,17 @@ function matchProblems(match: PlaybookInput['match']): FieldProblem[] {
 
 function kindProblems(
   items: readonly { kind: string }[],
-  key: 'preChecks' | 'verification',
+  base: Segment[],
   checkers: Record<string, (value: unknown, at?: Segment[]) => FieldProblem[]>,
 ): FieldProblem[] {
-  const base: Segment[] = key === 'preChecks' ? ['preChecks'] : ['verification', 'probes'];
   return items.flatMap((item, i) => {
     const at = [...base, i];
     const shape = checkers[item.kind]!(item, at);
     if (shape.length > 0) return shape;
     const checked = item as PreCheck | Probe;
     if (checked.kind === 'snapshot') return invocationProblems(checked.action, checked.params, at);
+    if (checked.kind === 'dependencies-healthy')
+      return kindProblems(checked.probes, [...at, 'probes'], probeCheckers);
     // Label values come from whoever sends alerts: they may pick the database, never write the SQL (which
     // could read any table the worker can). PromQL only reads metrics, so its queries may use labels.
     const queried = checked.kind === 'sql' && isTemplated(checked.query);
@@ -133,9 +134,9 @@ export function playbookProblems(doc: unknown): { path: string; message: string 
           const input = doc as PlaybookInput;
           return [
             ...matchProblems(input.match),
-            ...kindProblems(input.preChecks ?? [], 'preChecks', preCheckCheckers),
+            ...kindProblems(input.preChecks ?? [], ['preChecks'], preCheckCheckers),
             ...stepsProblems(input.steps, 'steps'),
-            ...kindProblems(input.verification.probes, 'verification', probeCheckers),
+            ...kindProblems(input.verification.probes, ['verification', 'probes'], probeCheckers),
             ...stepsProblems(input.rollback ?? [], 'rollback'),
           ];
         })();

@@ -203,6 +203,33 @@ describe('a playbook document', () => {
       [`${F}: preChecks[0].action: unknown action "tar-everything"`],
     ],
     [
+      'a dependency probe of a kind that does not answer at once',
+      edit((d) => (d.preChecks = [{ kind: 'dependencies-healthy', probes: [{ kind: 'alert-resolved' }] }])),
+      [`${F}: preChecks[0].probes[0].kind: must be one of http, tcp, sql, prometheus`],
+    ],
+    [
+      'a dependency probe without its fields',
+      edit((d) => (d.preChecks = [{ kind: 'dependencies-healthy', probes: [{ kind: 'tcp' }] }])),
+      [`${F}: preChecks[0].probes[0].address: is required`],
+    ],
+    [
+      'a dependency probe with templated SQL, or an empty list',
+      edit(
+        (d) =>
+          (d.preChecks = [
+            {
+              kind: 'dependencies-healthy',
+              probes: [{ kind: 'sql', query: 'select * from {{ labels.t }}' }],
+            },
+            { kind: 'dependencies-healthy', probes: [] },
+          ]),
+      ),
+      [
+        `${F}: preChecks[0].probes[0].query: an SQL query cannot contain {{ }} templates`,
+        `${F}: preChecks[1].probes: must not have fewer than 1 items`,
+      ],
+    ],
+    [
       'an unknown probe kind and a bad window',
       edit((d) => (d.verification = { window: 'five minutes', probes: [{ kind: 'ping' }] } as never)),
       [

@@ -10,6 +10,7 @@ import { openIncident } from '../../lib/incidents/repository.js';
 import { createPostgresTopologyStore } from '../../lib/topology/postgres.js';
 import { lockStateQuery, lockWorkflowId } from '../../workflows/lib/lock-contract.js';
 import { apiFixture, bearer, until } from '../api/api-fixture.js';
+import { freePort } from '../../lib/net.js';
 import { onCleanup } from '../harness/cleanup.js';
 import { startMoto } from '../harness/moto.js';
 import { startTestWorker, uniquePrefix } from '../harness/temporal.js';
@@ -41,6 +42,7 @@ const f = await apiFixture({
 const { alert, incident, events } = await incidentApi(f);
 /** Unique per run: workflow ids are namespace-wide, and a test server outlives one file. */
 const fp = (name: string) => `${f.prefix}-${name}`;
+type PreCheckEntry = { kind: string; passed: boolean; detail: string };
 const ranNothing = (i: IncidentView) =>
   !kinds(i).some((k) => k === 'step' || k === 'remediation-started' || k === 'verification');
 
@@ -163,6 +165,29 @@ describe('remediation pre-checks and approval through the webhook', () => {
           '2 resource(s) depend on aws_elasticache_cluster.cache, limit 2: shop:dev/aws_instance.api, shop:dev/aws_lb.front',
       },
     ]);
+  });
+
+  it('dependencies-healthy: escalates naming the dependency that is down, runs nothing; remediates once it answers', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    const labels = { alertname: 'DependencyDown', instance: `svc-${f.prefix}`, environment: 'dev' };
+    assert.equal(await alert(fp('dependency-down'), { ...labels, dependency: closed }), 202);
+    const refused = await incident(fp('dependency-down'), settled);
+    assert.equal(refused.status, 'escalated');
+    assert.equal(escalation(refused)?.stage, 'pre-check');
+    assert.match(
+      String(escalation(refused)?.reason),
+      new RegExp(`^dependencies-healthy: 1 of 2 unhealthy: tcp .*${closed.replace(/\./g, '\\.')}`),
+    );
+    assert.ok(ranNothing(refused), kinds(refused).join(', '));
+
+    const database = new URL(f.services.databaseUrl);
+    const up = `${database.hostname}:${database.port}`;
+    assert.equal(await alert(fp('dependency-up'), { ...labels, dependency: up }), 202);
+    const healed = await incident(fp('dependency-up'), settled);
+    assert.equal(healed.status, 'resolved', JSON.stringify(escalation(healed)));
+    const checks = healed.timeline.find((e) => e.kind === 'pre-checks')?.detail.checks as PreCheckEntry[];
+    assert.equal(checks[0]?.passed, true);
+    assert.match(checks[0]?.detail ?? '', new RegExp(`^tcp ${up.replace(/\./g, '\\.')}.*; sql `));
   });
 
   it('rate-limit: of two incidents on one target at the same time with max 1, exactly one remediates', async () => {

@@ -3,7 +3,7 @@ import type { NormalizedAlert } from '../../lib/alerts/alert.js';
 import { isPlaybookAction } from '../../lib/playbooks/actions.js';
 import { PlaybookRenderError } from '../../lib/playbooks/errors.js';
 import { needsApproval } from '../../lib/playbooks/match.js';
-import type { Playbook, Probe } from '../../lib/playbooks/schema.js';
+import type { Playbook, PreCheck, Probe } from '../../lib/playbooks/schema.js';
 import { renderStep, renderTemplate, type RenderedStep } from '../../lib/playbooks/template.js';
 import type { IncidentStatus } from '../../lib/incidents/repository.js';
 import type { ApprovalGate } from '../lib/approval.js';
@@ -33,6 +33,7 @@ export type PlaybookOutcome =
 type Stage = 'render' | 'pre-check' | 'approval' | 'snapshot' | 'step' | 'verification';
 
 interface RenderedPlaybook {
+  preChecks: PreCheck[];
   snapshot?: RenderedStep;
   steps: RenderedStep[];
   rollback: RenderedStep[];
@@ -100,13 +101,14 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
   if (stopEarly()) return stop('the pre-checks');
 
   ctx.progress(`pre-checks of ${name}`);
-  const { checks, slot } = await runPreChecks(playbook, {
+  const { checks, slot } = await runPreChecks(plan.preChecks, {
     alert,
     environment,
     incidentId: incident.incidentId,
     scope,
     playbook: name,
     store: activities.store,
+    probes: activities,
   });
   await ctx.record('pre-checks', { ...base, checks });
   const unused = async <T>(outcome: () => Promise<T>): Promise<T> => {
@@ -250,6 +252,12 @@ async function runSteps(
 function render(playbook: Playbook, alert: NormalizedAlert): RenderedPlaybook {
   const snapshotCheck = playbook.preChecks.find((c) => c.kind === 'snapshot');
   return {
+    // Only probes are templated among the checks; the others pass as written.
+    preChecks: playbook.preChecks.map((check, i) =>
+      check.kind === 'dependencies-healthy'
+        ? renderTemplate(check, alert, playbook.id, `preChecks[${i}]`)
+        : check,
+    ),
     ...(snapshotCheck?.kind === 'snapshot'
       ? {
           snapshot: renderStep(

@@ -1,6 +1,7 @@
 import type { NormalizedAlert } from '../../lib/alerts/alert.js';
-import type { Playbook, PreCheck } from '../../lib/playbooks/schema.js';
+import type { PreCheck } from '../../lib/playbooks/schema.js';
 import type { RemediationActivities } from './activities.js';
+import { runProbe } from './verify.js';
 
 export interface PreCheckResult {
   kind: PreCheck['kind'];
@@ -15,6 +16,8 @@ export interface PreCheckContext {
   scope: string;
   playbook: string;
   store: RemediationActivities['store'];
+  /** For `dependencies-healthy`: the same probes verification runs. */
+  probes: Pick<RemediationActivities, 'probes' | 'ml'>;
 }
 
 /** How many dependents a refusal names before it only counts them. */
@@ -31,10 +34,10 @@ export interface PreChecks {
  * later check, e.g. the rate-limit reservation, must not be spent on a remediation that will not run).
  * The snapshot is not a check: it runs after the approval, right before the steps.
  */
-export async function runPreChecks(playbook: Playbook, ctx: PreCheckContext): Promise<PreChecks> {
+export async function runPreChecks(preChecks: readonly PreCheck[], ctx: PreCheckContext): Promise<PreChecks> {
   const checks: PreCheckResult[] = [];
   let slot: string | undefined;
-  for (const check of playbook.preChecks) {
+  for (const check of preChecks) {
     if (check.kind === 'snapshot') continue;
     const { slot: taken, ...result } = await runPreCheck(check, ctx);
     slot ??= taken;
@@ -78,6 +81,16 @@ async function runPreCheck(
         dependents.length > SHOWN_DEPENDENTS ? ` and ${dependents.length - SHOWN_DEPENDENTS} more` : '';
       const detail = `${dependents.length} resource(s) depend on ${alert.target}, limit ${check.maxDependents}${dependents.length ? `: ${shown}${more}` : ''}`;
       return result(dependents.length <= check.maxDependents, detail);
+    }
+    case 'dependencies-healthy': {
+      // Fixing the target while what it needs is down would only hide the real fault.
+      const probed = { activities: ctx.probes, alertResolved: () => false };
+      const results = await Promise.all(check.probes.map((probe) => runProbe(probe, probed, '1s')));
+      const failed = results.filter((r) => !r.passed);
+      const described = (rs: typeof results) => rs.map((r) => `${r.kind} ${r.detail}`).join('; ');
+      return failed.length === 0
+        ? result(true, described(results))
+        : result(false, `${failed.length} of ${results.length} unhealthy: ${described(failed)}`);
     }
     case 'snapshot':
       return result(true, 'runs before the steps');

@@ -66,7 +66,15 @@ export async function verify(options: VerifyOptions): Promise<Verification> {
   }
 }
 
-async function runProbe(probe: Probe, options: VerifyOptions, seriesWindow: string): Promise<ProbeResult> {
+/**
+ * One probe, once. A probe that cannot see health (an activity failure) is a failed result, not an error:
+ * `seriesWindow` is how far back a metric-normal probe looks.
+ */
+export async function runProbe(
+  probe: Probe,
+  options: Pick<VerifyOptions, 'activities' | 'alertResolved'>,
+  seriesWindow: string,
+): Promise<ProbeResult> {
   const { probes, ml } = options.activities;
   const outcome = (passed: boolean, detail: string): ProbeResult => ({ kind: probe.kind, passed, detail });
   try {
