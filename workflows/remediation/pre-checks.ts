@@ -85,6 +85,7 @@ async function runPreCheck(
     case 'dependencies-healthy': {
       // Fixing the target while what it needs is down would only hide the real fault.
       const probed = { activities: ctx.probes, alertResolved: () => false };
+      // No dependency probe reads a metric series (metric-normal is not allowed here): the window is moot.
       const results = await Promise.all(check.probes.map((probe) => runProbe(probe, probed, '1s')));
       const failed = results.filter((r) => !r.passed);
       const described = (rs: typeof results) => rs.map((r) => `${r.kind} ${r.detail}`).join('; ');
