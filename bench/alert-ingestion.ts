@@ -13,6 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { positiveInt } from '../cli/parse.js';
@@ -25,14 +26,13 @@ import { stopChild } from '../lib/embedded/temporal-dev-server.js';
 import { taskQueueFor } from '../lib/pools.js';
 import { alertmanagerPayload } from '../test/webhooks/payloads.js';
 import { runInferenceBench } from './alert-ml.js';
-import { printAlertReport } from './alert-report.js';
+import { printAlertReport, type CpuShares } from './alert-report.js';
 import { runStorm, waitForCounts } from './alert-storm.js';
 import { alternating } from './alternating.js';
 import { jsonPoster } from './http-json.js';
 import { emptySample, runBatch, type Starter } from './load.js';
 import { runPaced } from './paced.js';
 import {
-  cpuMsOf,
   runBench,
   spawnApi,
   spawnWorker,
@@ -40,7 +40,7 @@ import {
   type BenchPlatform,
   type Cleanups,
 } from './platform.js';
-import { cliCommand, memoryOf } from './processes.js';
+import { cliCommand, cpuMsOf, listeningPid, memoryOf, treeCpuMs } from './processes.js';
 
 interface Options {
   count: number;
@@ -142,7 +142,14 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
     concurrency: opts.concurrency,
     settleMs: 900_000,
   };
-  const storm = await runStorm(stormOptions, `${prefix}-storm-`, post, client, db);
+  const cpu = await cpuShares(platform, {
+    API: api.proc.child.pid,
+    'orchestration worker': worker.child.pid,
+  });
+  const storm = await runStorm(stormOptions, `${prefix}-storm-`, post, client, db, {
+    onStart: cpu.begin,
+    onAccepted: cpu.end,
+  });
   const [apiMemory, workerMemory] = await Promise.all([
     memoryOf(api.proc.child.pid ?? 0),
     memoryOf(worker.child.pid ?? 0),
@@ -180,8 +187,52 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
     apiCpuMsPerAlert: apiCpuMs / Math.max(1, saturated.first.count),
     storm: { ...storm, ...stormOptions },
     memory: { api: apiMemory, worker: workerMemory },
+    ...(cpu.result() ? { stormCpu: cpu.result()! } : {}),
     ml,
   });
+}
+
+/**
+ * CPU time each process of the stack spends between `begin` and `end` (process trees: PostgreSQL's
+ * backends count), against what 2 cores × the wall time offer: where an intake limit comes from.
+ */
+async function cpuShares(platform: BenchPlatform, dharma: Record<string, number | undefined>) {
+  const portOf = (url: string) => Number(new URL(url.includes('://') ? url : `grpc://${url}`).port);
+  const trees: Record<string, number | undefined> = {
+    'Temporal dev server': await listeningPid(portOf(platform.services.temporalAddress)),
+    PostgreSQL: await listeningPid(portOf(platform.services.databaseUrl)),
+    ...dharma,
+  };
+  // This process is the parent of all the others: its own time only.
+  const sample = async (): Promise<Record<string, number>> => ({
+    ...Object.fromEntries(
+      await Promise.all(
+        Object.entries(trees).map(
+          async ([name, pid]) => [name, pid ? await treeCpuMs(pid) : Number.NaN] as const,
+        ),
+      ),
+    ),
+    'benchmark client': await cpuMsOf(process.pid),
+  });
+  let before: Record<string, number> = {};
+  let began = 0;
+  let shares: CpuShares | undefined;
+  return {
+    begin: async () => {
+      before = await sample();
+      began = performance.now();
+    },
+    end: async () => {
+      const wallMs = performance.now() - began;
+      const after = await sample();
+      shares = {
+        wallMs,
+        cores: availableParallelism(),
+        byProcess: Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)]),
+      };
+    },
+    result: () => shares,
+  };
 }
 
 /** bench/http-relay.ts in its own process on a free port, once it listens; its URL. */

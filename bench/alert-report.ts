@@ -10,6 +10,13 @@ const TARGET_P99_RATIO = 1.2;
 const TARGET_PEAK_RSS = 512 * 1024 ** 2;
 const TARGET_INFERENCE_P99_MS = 1;
 
+/** CPU each process spent over a phase of `wallMs` on a machine of `cores`. */
+export interface CpuShares {
+  wallMs: number;
+  cores: number;
+  byProcess: Array<[name: string, cpuMs: number]>;
+}
+
 export interface AlertFigures {
   setup: string;
   concurrency: number;
@@ -22,6 +29,8 @@ export interface AlertFigures {
   apiCpuMsPerAlert: number;
   storm: StormResult & { notifications: number; fingerprints: number; perRequest: number };
   memory: { api: Memory; worker: Memory };
+  /** Where the CPU went while the storm was being accepted. */
+  stormCpu?: CpuShares;
   ml: InferenceFigures;
 }
 
@@ -64,6 +73,20 @@ function comparisonTable(c: Comparison, clientCpu: [string, string]): string {
       ratios('webhook / direct', webhook),
       ...(reference ? [ratios('reference relay / direct', reference)] : []),
     ],
+  );
+}
+
+function cpuLine({ wallMs, cores, byProcess }: CpuShares): string {
+  const offered = wallMs * cores;
+  const used = byProcess.reduce((sum, [, cpuMs]) => sum + (Number.isFinite(cpuMs) ? cpuMs : 0), 0);
+  const parts = byProcess.map(([name, cpuMs]) =>
+    Number.isFinite(cpuMs)
+      ? `${name} ${seconds(cpuMs)} (${((cpuMs / offered) * 100).toFixed(0)}%)`
+      : `${name} -`,
+  );
+  return (
+    `CPU while the storm was accepted (${seconds(wallMs)} × ${cores} cores = ${seconds(offered)}): ` +
+    `${parts.join(', ')}; ${((used / offered) * 100).toFixed(0)}% of the machine in all`
   );
 }
 
@@ -159,6 +182,7 @@ export function printAlertReport(f: AlertFigures): void {
       [[storm.workflows, storm.incidents, storm.countedInTable, storm.countedInWorkflows]],
     ),
   );
+  if (f.stormCpu) console.log(cpuLine(f.stormCpu));
   console.log(
     `Peak RSS from start to the end of the storm (VmHWM): API ${mib(f.memory.api.peakBytes)}, orchestration ` +
       `worker ${mib(f.memory.worker.peakBytes)}`,

@@ -43,9 +43,11 @@ export async function runStorm(
   post: (payload: unknown) => Promise<void>,
   client: Client,
   db: pg.Pool,
+  hooks: { onStart?: () => Promise<void>; onAccepted?: () => Promise<void> } = {},
 ): Promise<StormResult> {
   const fingerprint = (n: number) => `${idPrefix}${n % opts.fingerprints}`;
   const sample = emptySample();
+  await hooks.onStart?.();
   const began = performance.now();
   await runBatch(
     (p) =>
@@ -65,6 +67,7 @@ export async function runStorm(
     sample,
   );
   const acceptedMs = performance.now() - began;
+  await hooks.onAccepted?.();
 
   const table = await waitForCounts(db, idPrefix, opts.notifications, opts.settleMs);
   const wallMs = performance.now() - began;

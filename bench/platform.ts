@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -102,17 +102,6 @@ export async function spawnWorker(
   );
   return proc;
 }
-
-/** CPU time (user + system) a process has used so far, from /proc, in milliseconds. */
-export async function cpuMsOf(pid: number): Promise<number> {
-  // Fields after the parenthesised command name; utime and stime are the 12th and 13th, in clock ticks.
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Runs `bench` with the cleanups undone at the end or on Ctrl-C; exits with 1 when it failed. */
 export async function runBench(bench: (cleanups: Cleanups) => Promise<void>): Promise<never> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,3 +88,88 @@ export async function memoryOf(pid: number): Promise<Memory> {
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
   return { rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM') };
 }
+
+/** The pid of the process listening on TCP `port` (IPv4 or IPv6), from /proc; undefined if none is. */
+export async function listeningPid(port: number): Promise<number | undefined> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is "ADDR:PORT"; st 0A is LISTEN; the inode is the 10th field.
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A' && f[9]) inodes.add(`socket:[${f[9]}]`);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const pid of pids()) {
+    const fds = (() => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        return [];
+      }
+    })();
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid;
+      } catch {
+        // The descriptor closed while we looked.
+      }
+    }
+  }
+  return undefined;
+}
+
+function pids(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+}
+
+interface ProcStat {
+  ppid: number;
+  /** User + system time of the process itself, ms. */
+  ownMs: number;
+  /** User + system time of the children it already reaped, ms. */
+  reapedMs: number;
+}
+
+/** Fields of /proc/<pid>/stat; undefined once the process is gone. */
+async function procStat(pid: number): Promise<ProcStat | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // Fields after the parenthesised command name: ppid is the 2nd, utime, stime, cutime, cstime the 12th to 15th.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ms = (...i: number[]) =>
+    (i.reduce((sum, k) => sum + Number(f[k]), 0) * 1000) / CLOCK_TICKS_PER_SECOND;
+  return { ppid: Number(f[1]), ownMs: ms(11, 12), reapedMs: ms(13, 14) };
+}
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export async function cpuMsOf(pid: number): Promise<number> {
+  return (await procStat(pid))?.ownMs ?? Number.NaN;
+}
+
+/**
+ * CPU time of a process and all its descendants, in ms: their own time, plus that of children they
+ * already reaped (PostgreSQL's backends come and go).
+ */
+export async function treeCpuMs(root: number): Promise<number> {
+  const stats = new Map<number, ProcStat>();
+  for (const pid of pids()) {
+    const stat = await procStat(pid);
+    if (stat) stats.set(pid, stat);
+  }
+  let total = 0;
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    const stat = stats.get(pid);
+    total += stat ? stat.ownMs + stat.reapedMs : 0;
+    for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
+  }
+  return total;
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
