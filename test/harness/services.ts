@@ -37,7 +37,6 @@ export async function startServices(): Promise<StartedServices> {
       port: temporalPort,
       uiPort,
       namespace: TEST_NAMESPACE,
-      fastSqlite: true,
     }),
     startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort }),
   ]);
