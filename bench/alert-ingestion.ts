@@ -11,22 +11,19 @@
  *    runs alongside as a yardstick: what one more process and an HTTP hop cost on this machine.
  * 3. Classifier and anomaly inference (bench/ml-inference.ts), once the API and worker are stopped.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { positiveInt } from '../cli/parse.js';
 import { normalizeAlertmanager } from '../api/webhooks/alertmanager.js';
 import { deliverAlert } from '../lib/alerts/deliver.js';
 import { createDbPool } from '../lib/db/pool.js';
-import { freePort } from '../lib/net.js';
-import { packageRoot } from '../lib/package-root.js';
 import { stopChild } from '../lib/embedded/temporal-dev-server.js';
 import { taskQueueFor } from '../lib/pools.js';
 import { alertmanagerPayload } from '../test/webhooks/payloads.js';
 import { runInferenceBench } from './alert-ml.js';
-import { printAlertReport, type CpuShares } from './alert-report.js';
+import { printAlertReport } from './alert-report.js';
+import { cpuShares } from './cpu-shares.js';
 import { runStorm, waitForCounts } from './alert-storm.js';
 import { alternating } from './alternating.js';
 import { jsonPoster } from './http-json.js';
@@ -35,12 +32,12 @@ import { runPaced } from './paced.js';
 import {
   runBench,
   spawnApi,
+  spawnRelay,
   spawnWorker,
   startBenchPlatform,
-  type BenchPlatform,
   type Cleanups,
 } from './platform.js';
-import { cliCommand, cpuMsOf, listeningPid, memoryOf, treeCpuMs } from './processes.js';
+import { cliCommand, cpuMsOf, memoryOf } from './processes.js';
 
 interface Options {
   count: number;
@@ -170,6 +167,7 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
   );
   const apiCpuMs = (await cpuMsOf(api.proc.child.pid ?? 0)) - apiCpuBefore;
   for (const c of [paced, saturated]) if (c.firstError) log(`ingestion errors; first: ${c.firstError}`);
+  const stormCpu = cpu.result();
   await Promise.all([stopChild(api.proc.child), stopChild(worker.child)]);
 
   log(`classifier and anomaly inference (${opts.mlIterations} predictions each)...`);
@@ -187,77 +185,9 @@ async function bench(opts: Options, cleanups: Cleanups): Promise<void> {
     apiCpuMsPerAlert: apiCpuMs / Math.max(1, saturated.first.count),
     storm: { ...storm, ...stormOptions },
     memory: { api: apiMemory, worker: workerMemory },
-    ...(cpu.result() ? { stormCpu: cpu.result()! } : {}),
+    ...(stormCpu ? { stormCpu } : {}),
     ml,
   });
-}
-
-/**
- * CPU time each process of the stack spends between `begin` and `end` (process trees: PostgreSQL's
- * backends count), against what 2 cores × the wall time offer: where an intake limit comes from.
- */
-async function cpuShares(platform: BenchPlatform, dharma: Record<string, number | undefined>) {
-  const portOf = (url: string) => Number(new URL(url.includes('://') ? url : `grpc://${url}`).port);
-  const trees: Record<string, number | undefined> = {
-    'Temporal dev server': await listeningPid(portOf(platform.services.temporalAddress)),
-    PostgreSQL: await listeningPid(portOf(platform.services.databaseUrl)),
-    ...dharma,
-  };
-  // This process is the parent of all the others: its own time only.
-  const sample = async (): Promise<Record<string, number>> => ({
-    ...Object.fromEntries(
-      await Promise.all(
-        Object.entries(trees).map(
-          async ([name, pid]) => [name, pid ? await treeCpuMs(pid) : Number.NaN] as const,
-        ),
-      ),
-    ),
-    'benchmark client': await cpuMsOf(process.pid),
-  });
-  let before: Record<string, number> = {};
-  let began = 0;
-  let shares: CpuShares | undefined;
-  return {
-    begin: async () => {
-      before = await sample();
-      began = performance.now();
-    },
-    end: async () => {
-      const wallMs = performance.now() - began;
-      const after = await sample();
-      shares = {
-        wallMs,
-        cores: availableParallelism(),
-        byProcess: Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)]),
-      };
-    },
-    result: () => shares,
-  };
-}
-
-/** bench/http-relay.ts in its own process on a free port, once it listens; its URL. */
-async function spawnRelay(platform: BenchPlatform, cleanups: Cleanups): Promise<string> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(packageRoot(), 'bench', 'http-relay.ts')],
-    {
-      cwd: packageRoot(),
-      env: {
-        ...process.env,
-        ...platform.env,
-        RELAY_TASK_QUEUE: taskQueueFor('orchestration', platform.prefix),
-        RELAY_PORT: String(port),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  cleanups.push(() => stopChild(child));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`the reference relay exited with code ${code}`)));
-  });
-  return `http://127.0.0.1:${port}`;
 }
 
 const program = new Command('alert-ingestion')

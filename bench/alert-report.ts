@@ -2,6 +2,7 @@ import { table } from '../cli/output.js';
 import type { InferenceFigures } from './alert-ml.js';
 import type { StormResult } from './alert-storm.js';
 import type { Comparison } from './alternating.js';
+import type { CpuShares } from './cpu-shares.js';
 import type { Memory } from './processes.js';
 import type { LatencySummary } from './stats.js';
 
@@ -9,13 +10,6 @@ const TARGET_ALERTS_PER_SECOND = 1000;
 const TARGET_P99_RATIO = 1.2;
 const TARGET_PEAK_RSS = 512 * 1024 ** 2;
 const TARGET_INFERENCE_P99_MS = 1;
-
-/** CPU each process spent over a phase of `wallMs` on a machine of `cores`. */
-export interface CpuShares {
-  wallMs: number;
-  cores: number;
-  byProcess: Array<[name: string, cpuMs: number]>;
-}
 
 export interface AlertFigures {
   setup: string;

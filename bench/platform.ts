@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import proto from '@temporalio/proto';
 import { migrate } from '../lib/db/migrate.js';
 import { stopChild } from '../lib/embedded/temporal-dev-server.js';
 import { freePort } from '../lib/net.js';
+import { packageRoot } from '../lib/package-root.js';
 import { taskQueueFor, type PoolName } from '../lib/pools.js';
 import { startServices, type StartedServices } from '../test/harness/services.js';
 import { spawnDharma, waitFor, type DharmaProcess } from './processes.js';
@@ -101,6 +103,31 @@ export async function spawnWorker(
     (await Promise.all(pools.map(polled))).every(Boolean),
   );
   return proc;
+}
+
+/** bench/http-relay.ts in its own process on a free port, once it listens; its URL. */
+export async function spawnRelay(platform: BenchPlatform, cleanups: Cleanups): Promise<string> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(packageRoot(), 'bench', 'http-relay.ts')],
+    {
+      cwd: packageRoot(),
+      env: {
+        ...process.env,
+        ...platform.env,
+        RELAY_TASK_QUEUE: taskQueueFor('orchestration', platform.prefix),
+        RELAY_PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  cleanups.push(() => stopChild(child));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the reference relay exited with code ${code}`)));
+  });
+  return `http://127.0.0.1:${port}`;
 }
 
 /** Runs `bench` with the cleanups undone at the end or on Ctrl-C; exits with 1 when it failed. */

@@ -8,7 +8,7 @@ import type { ChangeRequestResult } from '../../workflows/change-request/contrac
 import { freshDatabase } from '../db/fresh-database.js';
 import { testServices } from '../harness/services.js';
 import { testClient, uniquePrefix } from '../harness/temporal.js';
-import { runCli, type CliResult } from './cli-process.js';
+import { cliExpecting } from './cli-process.js';
 import { listeningApi } from './listening-api.js';
 
 const services = await testServices();
@@ -48,15 +48,7 @@ after(async () => {
 
 /** The CLI against a real API (Fastify on a free port) and real workers of every pool. */
 describe('dharma CLI against a running API and workers', () => {
-  const cli = async (args: string[], expectCode = 0): Promise<CliResult> => {
-    const result = await runCli(args, env);
-    assert.equal(
-      result.code,
-      expectCode,
-      `dharma ${args.join(' ')}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
-    );
-    return result;
-  };
+  const cli = cliExpecting(env);
 
   it('doctor prints every pool as ok with its task queue, version and host, and exits 0', async () => {
     const { stdout } = await cli(['doctor', '--timeout', '60']);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,4 +33,17 @@ export function runCli(
       },
     );
   });
+}
+
+/** `runCli` with `env`, asserting the exit code (0 unless told), and naming the command and its output if it differs. */
+export function cliExpecting(env: Record<string, string>) {
+  return async (args: string[], expectCode = 0): Promise<CliResult> => {
+    const result = await runCli(args, env);
+    assert.equal(
+      result.code,
+      expectCode,
+      `dharma ${args.join(' ')}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
+    return result;
+  };
 }

@@ -10,7 +10,7 @@ import {
 import { freshDatabase } from '../db/fresh-database.js';
 import { testServices } from '../harness/services.js';
 import { testClient, uniquePrefix } from '../harness/temporal.js';
-import { runCli, type CliResult } from './cli-process.js';
+import { cliExpecting, runCli } from './cli-process.js';
 import { listeningApi } from './listening-api.js';
 
 const services = await testServices();
@@ -91,15 +91,7 @@ await changeStatus(
 );
 
 describe('dharma incidents against a running API', () => {
-  const cli = async (args: string[], expectCode = 0): Promise<CliResult> => {
-    const result = await runCli(args, env);
-    assert.equal(
-      result.code,
-      expectCode,
-      `dharma ${args.join(' ')}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
-    );
-    return result;
-  };
+  const cli = cliExpecting(env);
   const rowOf = (stdout: string, id: string) => stdout.split('\n').find((line) => line.includes(id));
 
   it('lists incidents newest first as a table, with filters and MTTR', async () => {
