@@ -60,14 +60,17 @@ describe('runTofu (the tofu process runner)', () => {
     assert.equal(error.stoppedBy, 'SIGINT');
     assert.ok(Date.now() - started < TOFU_INTERRUPT_GRACE_MS / 2, 'tofu stopped on SIGINT, no kill needed');
     assert.ok(seen.includes('provision_start'));
-    // The interrupted resource is not recorded as healthy: tofu marks it tainted, to be replaced next time.
+    // The interrupted resource is never recorded as healthy: tofu marks it tainted, to be replaced next
+    // time, or (when the signal lands before tofu persisted it) does not record it at all.
     const { stdout } = await runTofu('show', ['-json'], { binary, cwd: sleeper, env });
     const state = JSON.parse(stdout) as {
       values?: { root_module?: { resources?: { tainted?: boolean }[] } };
     };
+    const recorded = state.values?.root_module?.resources ?? [];
+    assert.ok(recorded.length <= 1, stdout);
     assert.deepEqual(
-      state.values?.root_module?.resources?.map((r) => r.tainted),
-      [true],
+      recorded.filter((r) => r.tainted !== true),
+      [],
     );
   });
 
