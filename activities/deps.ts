@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Env } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
+import type { WarmProviders } from './terraform/warm-providers.js';
 
 /** What every activity factory receives: its clients, never globals (so tests pass real ones). */
 export interface ActivityDeps {
@@ -9,4 +10,6 @@ export interface ActivityDeps {
   temporal: Client;
   logger: Logger;
   env: Env;
+  /** Provider plugin servers for tofu runs (terraform pool); without it tofu starts its own. */
+  providers?: WarmProviders;
 }

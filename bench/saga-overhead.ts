@@ -32,7 +32,14 @@ import {
 } from '../workflows/provision/contract.js';
 import type { provision } from '../workflows/provision/workflow.js';
 import { destroyStack, directDeploy, type TofuStack } from './direct-tofu.js';
-import { runTimings, breakdownReport, roundsReport, type DharmaRun, type Round } from './saga-steps.js';
+import {
+  breakdownReport,
+  roundsReport,
+  runTimings,
+  timelineReport,
+  type DharmaRun,
+  type Round,
+} from './saga-steps.js';
 
 interface BenchOptions {
   rounds: number;
@@ -41,6 +48,7 @@ interface BenchOptions {
   environment: string;
   timeout: number;
   var: string[];
+  timeline: boolean;
 }
 
 const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
@@ -167,6 +175,7 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
     env: targetEnv,
   });
 
+  let lastHistory: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> | undefined;
   const viaDharma = async (stack: TofuStack): Promise<DharmaRun> => {
     const args: ProvisionInput = {
       blueprintId: blueprint.id,
@@ -186,7 +195,8 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
     });
     await resultWithin(handle, opts.timeout * 1000);
     const totalMs = performance.now() - start;
-    return { totalMs, ...runTimings(await handle.fetchHistory()) };
+    lastHistory = await handle.fetchHistory();
+    return { totalMs, ...runTimings(lastHistory) };
   };
   const viaTofu = async (stack: TofuStack) => {
     const commands = await directDeploy(stack);
@@ -238,6 +248,10 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
   console.log(roundsReport(rounds));
   console.log(`\nWhere Dharma's time goes (medians per run)`);
   console.log(breakdownReport(rounds, terraform));
+  if (opts.timeline && lastHistory) {
+    console.log(`\nThe last Dharma run, event by event`);
+    console.log(timelineReport(lastHistory));
+  }
 }
 
 const program = new Command('saga-overhead')
@@ -259,6 +273,7 @@ const program = new Command('saga-overhead')
     collect,
     [],
   )
+  .option('--timeline', "print the last Dharma run's workflow history, event by event, with times", false)
   .option('--timeout <seconds>', 'longest a single deployment may take', positiveInt('--timeout'), 300)
   .parse();
 

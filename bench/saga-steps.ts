@@ -236,3 +236,30 @@ export function breakdownReport(rounds: readonly Round[], terraformActivities: R
       `workflow tasks (with local activities) ${msText(tasks)} ms, the rest ${msText(rest)} ms (medians: the parts need not add up exactly).`,
   ].join('\n');
 }
+
+/** What happened when in one run: each history event, ms from the first, with its activity or marker. */
+export function timelineReport(history: History): string {
+  const events = history.events ?? [];
+  const start = millis(events[0]?.eventTime);
+  const names = new Map<string, string>();
+  const rows = events.map((event) => {
+    const kind = Object.keys(event).find(
+      (k) => k.endsWith('EventAttributes') && event[k as keyof typeof event],
+    );
+    const sched = event.activityTaskScheduledEventAttributes;
+    if (sched) names.set(String(event.eventId), sched.activityType?.name ?? '?');
+    const closed =
+      event.activityTaskStartedEventAttributes ??
+      event.activityTaskCompletedEventAttributes ??
+      event.activityTaskFailedEventAttributes;
+    const detail =
+      sched?.activityType?.name ??
+      (closed ? names.get(String(closed.scheduledEventId)) : undefined) ??
+      localActivityType(event) ??
+      event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ??
+      event.workflowExecutionSignaledEventAttributes?.signalName ??
+      '';
+    return [msText(millis(event.eventTime) - start), (kind ?? '?').replace(/EventAttributes$/, ''), detail];
+  });
+  return table(['ms', 'event', 'activity / signal'], rows);
+}

@@ -259,6 +259,17 @@ export const SETTINGS = [
       'CLI config file (TF_CLI_CONFIG_FILE) for tofu. Empty: DHARMA_TOOLS_DIR/tofu.rc (local provider mirror, no network).',
   },
   {
+    env: 'TOFU_WARM_PROVIDERS',
+    default: '1',
+    description:
+      'Provider plugin servers a terraform worker keeps started, per provider set, for the next tofu runs: each run takes servers of its own (killed afterwards) and all its tofu commands reattach to them, instead of each command starting every provider two or three times. 0: tofu starts its providers itself.',
+  },
+  {
+    env: 'TOFU_WARM_PROVIDERS_IDLE',
+    default: '5m',
+    description: 'How long a started, unused set of provider servers is kept before it is stopped.',
+  },
+  {
     env: 'ARTIFACT_MAX_BYTES',
     default: '67108864',
     description:

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/platform/redact.js';
 import { taskQueueFor, type PoolName } from '../lib/pools.js';
 import { connectClient, connectNative, type TemporalTarget } from '../lib/temporal/connection.js';
+import { WarmProviders } from '../activities/terraform/warm-providers.js';
 import { activitiesForPool } from './activities-for-pool.js';
 import { temporalLogger } from './temporal-logger.js';
 import { workflowCodeOptions } from './workflow-code.js';
@@ -85,6 +86,12 @@ async function workerOptions(
   };
 }
 
+function warmProviders(env: Env, logger: Logger): WarmProviders | undefined {
+  const stock = intSetting('TOFU_WARM_PROVIDERS', env);
+  if (stock === 0) return undefined;
+  return new WarmProviders({ stock, idleMs: durationSetting('TOFU_WARM_PROVIDERS_IDLE', env), logger });
+}
+
 /**
  * Runs one Temporal worker per pool in this process, sharing one connection and runtime, until a signal
  * (or `opts.signal`) drains them. Resolves when every worker has stopped; rejects if one fails, after
@@ -111,9 +118,16 @@ export async function runPools(pools: readonly PoolName[], opts: RunPoolsOptions
     const connection: NativeConnection = await connectNative(opts.temporal, env);
     resources.push(() => connection.close());
     const deps: ActivityDeps = { db, temporal: client, logger, env };
+    const providers = pools.includes('terraform') ? warmProviders(env, logger) : undefined;
+    if (providers) resources.push(() => providers.close());
     workers = [];
     for (const pool of pools) {
-      const options = await workerOptions(pool, prefix, { ...deps, logger: logger.child({ pool }) }, env);
+      const poolDeps = {
+        ...deps,
+        logger: logger.child({ pool }),
+        ...(pool === 'terraform' && providers ? { providers } : {}),
+      };
+      const options = await workerOptions(pool, prefix, poolDeps, env);
       workers.push(await Worker.create({ connection, namespace: opts.temporal.namespace, ...options }));
     }
   } catch (error) {

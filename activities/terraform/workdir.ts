@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ActivityDeps } from '../deps.js';
 import { ArtifactCorrupt, getArtifactText } from '../../lib/artifacts/store.js';
@@ -17,6 +16,7 @@ import {
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
 import type { PreparedWorkspace } from './contract.js';
 import { initializedDir, LOCK_FILE, sharedConfig } from './shared-init.js';
+import { plainLease, type ProviderLease } from './warm-providers.js';
 
 /**
  * How long plan/apply wait for another tofu holding the stack's state lock (pg advisory lock) before
@@ -99,8 +99,9 @@ export async function withWorkdir<T>(
     PG_SCHEMA_NAME: config.schemaName,
   });
   const initialized = await initializedDir(config.terraformBlock, { binary, env, ...init });
-  const runEnv = { ...env, TF_DATA_DIR: initialized.dataDir };
-  const dir = await mkdtemp(path.join(tmpdir(), 'dharma-tf-'));
+  const lease = await workdirLease(deps, initialized.dataDir, env);
+  const dir = lease.dir;
+  const runEnv = { ...env, TF_DATA_DIR: initialized.dataDir, ...lease.env };
   try {
     await writeSynthesis(dir, { files: config.files });
     if (initialized.lockFile) await copyFile(initialized.lockFile, path.join(dir, LOCK_FILE));
@@ -111,6 +112,23 @@ export async function withWorkdir<T>(
         runTofu(command, args, { binary, cwd: dir, env: runEnv, ...options }),
     });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await lease.release();
   }
+}
+
+/**
+ * The run's directory, with provider servers started in it when the worker keeps them (see
+ * warm-providers.ts). They get tofu's environment except the stack's state schema, which only the
+ * backend reads, so that runs of every stack share the ready ones.
+ */
+function workdirLease(
+  deps: ActivityDeps,
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<ProviderLease> {
+  if (deps.providers) {
+    const { PG_SCHEMA_NAME: _schema, ...providerEnv } = env;
+    return deps.providers.lease({ dataDir, env: providerEnv });
+  }
+  return plainLease();
 }

@@ -5,6 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type pg from 'pg';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { createTerraformActivities } from '../../activities/terraform/index.js';
+import { WarmProviders } from '../../activities/terraform/warm-providers.js';
 import { createBlueprint } from '../../lib/blueprints/repository.js';
 import { createDbPool } from '../../lib/db/pool.js';
 import type { BlueprintInput } from '../../lib/blueprints/schema.js';
@@ -47,13 +48,21 @@ export async function terraformFixture(): Promise<TerraformFixture> {
     const queue = `${prefix}-${workers}-terraform`;
     // Each worker its own pool, as separate processes would have: they share only PostgreSQL.
     const pool = workers === 1 ? db : createDbPool(db.options.connectionString!, 3);
-    const deps: ActivityDeps = { db: pool, temporal: client, logger: createLogger('test'), env: {} };
+    const logger = createLogger('test');
+    // Warm provider servers, as the terraform workers of `dharma up` have by default.
+    const providers = new WarmProviders({ stock: 1, idleMs: 60_000, logger });
+    const deps: ActivityDeps = { db: pool, temporal: client, logger, env: {}, providers };
     const worker = await startTestWorker(services, {
       taskQueue: queue,
       workflows: false,
       activities: createTerraformActivities(deps),
     });
-    if (pool !== db) void worker.done.then(() => pool.end());
+    void worker.done
+      .catch(() => undefined)
+      .then(async () => {
+        await providers.close();
+        if (pool !== db) await pool.end();
+      });
     return queue;
   };
   const queue = await addWorker();
