@@ -13,6 +13,7 @@ import { createStackRollbackActivities } from '../activities/control/stack-rollb
 import { createHealthCheckActivities } from '../activities/cloud/health-checks.js';
 import { createCostActivities } from '../activities/store/cost.js';
 import { createDeploymentActivities } from '../activities/store/deployments.js';
+import { createFinishDeploymentActivities } from '../activities/store/finish-deployment.js';
 import { createIncidentActivities } from '../activities/store/incidents.js';
 import { createRemediationStoreActivities } from '../activities/store/remediation.js';
 import { createTopologyActivities } from '../activities/store/topology.js';
@@ -31,6 +32,7 @@ const FACTORIES: Record<PoolName, ReadonlyArray<(deps: ActivityDeps) => object>>
     createNotifyActivities,
     createLockActivities,
     createDeploymentActivities,
+    createFinishDeploymentActivities,
     createCostActivities,
     createTopologyActivities,
     createDriftScheduleActivities,

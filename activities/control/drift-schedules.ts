@@ -1,4 +1,8 @@
-import { ScheduleNotFoundError, type ScheduleOptionsAction } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  type ScheduleDescription,
+  type ScheduleOptionsAction,
+} from '@temporalio/client';
 import type { ActivityDeps } from '../deps.js';
 import {
   DRIFT_CHECK_WORKFLOW_TYPE,
@@ -8,21 +12,42 @@ import {
 
 export interface EnsureDriftScheduleInput {
   check: DriftCheckInput;
-  /** e.g. 6h: the blueprint's drift.interval, else DRIFT_INTERVAL. */
-  interval: string;
+  /** e.g. 6h: the blueprint's drift.interval, else DRIFT_INTERVAL (milliseconds when restored). */
+  interval: string | number;
   /** The orchestration queue the drift check runs on (the deploying workflow's own queue). */
   taskQueue: string;
 }
 
+export interface EnsuredDriftSchedule {
+  scheduleId: string;
+  /** The check the Schedule ran before, when there was one. */
+  replaced?: EnsureDriftScheduleInput;
+}
+
+export interface RestoreDriftScheduleInput {
+  stack: string;
+  environment: string;
+  replaced?: EnsureDriftScheduleInput;
+}
+
+/** What a drift Schedule of ours runs, read back from its description (undefined if not ours). */
+function settingsOf(schedule: ScheduleDescription): EnsureDriftScheduleInput | undefined {
+  const every = schedule.spec.intervals?.[0]?.every;
+  const { action } = schedule;
+  if (action.type !== 'startWorkflow' || every === undefined) return undefined;
+  const check = action.args?.[0] as DriftCheckInput | undefined;
+  return check ? { check, interval: every, taskQueue: action.taskQueue } : undefined;
+}
+
 /** The per-stack drift Schedules (orchestration pool), through the Temporal client's schedule API. */
 export function createDriftScheduleActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     /**
      * Creates the stack's drift Schedule, or updates it to the new interval and input: a later deployment
      * of the stack (another version, reconcile turned on) replaces the check, never adds a second one.
      * Overlap SKIP: a check still running when the next is due is not doubled.
      */
-    async ensureDriftSchedule(input: EnsureDriftScheduleInput): Promise<{ scheduleId: string }> {
+    async ensureDriftSchedule(input: EnsureDriftScheduleInput): Promise<EnsuredDriftSchedule> {
       const scheduleId = driftScheduleId(input.check.stack, input.check.environment);
       const action: ScheduleOptionsAction = {
         type: 'startWorkflow',
@@ -33,13 +58,12 @@ export function createDriftScheduleActivities(deps: ActivityDeps) {
       };
       const spec = { intervals: [{ every: input.interval as `${number}h` }] };
       const handle = deps.temporal.schedule.getHandle(scheduleId);
+      let replaced: EnsureDriftScheduleInput | undefined;
       try {
-        await handle.update((previous) => ({
-          ...previous,
-          spec,
-          action,
-          policies: { ...previous.policies, overlap: 'SKIP' },
-        }));
+        await handle.update((previous) => {
+          replaced = settingsOf(previous);
+          return { ...previous, spec, action, policies: { ...previous.policies, overlap: 'SKIP' } };
+        });
       } catch (error) {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
         await deps.temporal.schedule.create({
@@ -49,7 +73,16 @@ export function createDriftScheduleActivities(deps: ActivityDeps) {
           policies: { overlap: 'SKIP' },
         });
       }
-      return { scheduleId };
+      return { scheduleId, ...(replaced ? { replaced } : {}) };
+    },
+
+    /**
+     * The undo of ensureDriftSchedule: puts back the check it replaced, or removes the Schedule it
+     * created. Idempotent.
+     */
+    async restoreDriftSchedule(input: RestoreDriftScheduleInput): Promise<void> {
+      if (input.replaced) await activities.ensureDriftSchedule(input.replaced);
+      else await activities.deleteDriftSchedule(input);
     },
 
     /** Removes the stack's drift Schedule (the stack was destroyed); idempotent. */
@@ -61,4 +94,5 @@ export function createDriftScheduleActivities(deps: ActivityDeps) {
       }
     },
   };
+  return activities;
 }

@@ -1,11 +1,18 @@
 import type { ActivityDeps } from '../deps.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import {
   LOCK_WORKFLOW_TYPE,
+  lockReleaseSignal,
   lockRequestSignal,
   lockWorkflowId,
   type RequestLockArgs,
 } from '../../workflows/lib/lock-contract.js';
 import type { resourceLock } from '../../workflows/lock/workflow.js';
+
+export interface ReleaseLockArgs {
+  key: string;
+  requestId: string;
+}
 
 /**
  * Lock activities (orchestration pool). A workflow cannot signal-with-start another workflow itself, so
@@ -27,6 +34,20 @@ export function createLockActivities(deps: Pick<ActivityDeps, 'temporal'>) {
           signalArgs: [args.request],
         },
       );
+    },
+
+    /**
+     * Releases the lock (or withdraws the request). Repeating it is harmless: the lock workflow remembers
+     * a release it cannot match. A lock workflow that is gone holds nothing any more.
+     */
+    async releaseLock(args: ReleaseLockArgs): Promise<void> {
+      try {
+        await deps.temporal.workflow
+          .getHandle(lockWorkflowId(args.key))
+          .signal(lockReleaseSignal, { requestId: args.requestId });
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
     },
   };
 }

@@ -45,12 +45,18 @@ export interface BudgetReservationInput {
   currency?: string;
 }
 
+export interface CostDeploymentInput extends EstimatePlanCostInput {
+  environment: string;
+  /** The deployment id (see BudgetReservationInput). */
+  reservationId: string;
+}
+
 /**
  * Cost estimate and budget reservation of a plan (domain section 3); DB-only work on the orchestration pool.
  * The price table is COST_PRICE_TABLE's unless one is given (tests price local resources with their own).
  */
 export function createCostActivities(deps: ActivityDeps, table: PriceTable = priceTableFromEnv(deps.env)) {
-  return {
+  const activities = {
     /** Prices the plan with the configured table (version, source and date are part of the result). */
     async estimatePlanCost(input: EstimatePlanCostInput): Promise<PlanCostAssessment> {
       let plan;
@@ -105,5 +111,23 @@ export function createCostActivities(deps: ActivityDeps, table: PriceTable = pri
     async releaseDeploymentBudget(reservationId: string): Promise<void> {
       await releaseReservation(deps.db, reservationId);
     },
+
+    /**
+     * The budget gate in one step: the plan's estimate, reserved at once. One activity, so the saga can
+     * run it beside its other gates on another pool without a workflow task in between.
+     */
+    async costDeployment(
+      input: CostDeploymentInput,
+    ): Promise<PlanCostAssessment & { budget: ReserveBudgetResult }> {
+      const assessed = await activities.estimatePlanCost(input);
+      const budget = await activities.reserveDeploymentBudget({
+        environment: input.environment,
+        reservationId: input.reservationId,
+        amount: assessed.cost.monthlyDelta,
+        currency: assessed.cost.currency,
+      });
+      return { ...assessed, budget };
+    },
   };
+  return activities;
 }

@@ -41,6 +41,12 @@ const LOCAL_LOCK_OPTIONS = {
 /** Acquisitions started before it replay their request as the activity task they recorded. */
 const LOCAL_REQUEST = 'lock-request-local';
 
+/**
+ * From it on the release is a local activity too, sent within the holder's last workflow task: as a
+ * signal from the workflow it needed a task of its own for the server's acknowledgement.
+ */
+const LOCAL_RELEASE = 'lock-release-local';
+
 export interface WithLockOptions {
   /**
    * Lease length ('30m', '1h' or milliseconds); the lock is taken away if the holder neither renews
@@ -79,8 +85,9 @@ export async function withLock<T>(
   const leaseMs = msToNumber(options.lease ?? DEFAULT_LOCK_LEASE);
   const requestId = uuid4();
   const lockHandle = getExternalWorkflowHandle(lockWorkflowId(key));
+  const local = proxyLocalActivities<LockActivities>(LOCAL_LOCK_OPTIONS);
   const { requestLock } = patched(LOCAL_REQUEST)
-    ? proxyLocalActivities<LockActivities>(LOCAL_LOCK_OPTIONS)
+    ? local
     : poolActivities<LockActivities>('orchestration', LOCK_ACTIVITY_OPTIONS);
   if (!grantHandlerInstalled) {
     setHandler(lockGrantedSignal, (grant) => void granted.add(grant.requestId));
@@ -118,7 +125,8 @@ export async function withLock<T>(
     granted.delete(requestId);
     await CancellationScope.nonCancellable(async () => {
       try {
-        await lockHandle.signal(lockReleaseSignal, { requestId });
+        if (patched(LOCAL_RELEASE)) await local.releaseLock({ key, requestId });
+        else await lockHandle.signal(lockReleaseSignal, { requestId });
       } catch (err) {
         // The lock workflow only disappears when terminated by hand: then nothing is held any more.
         log.warn('lock release could not be delivered', { key, error: String(err) });

@@ -5,6 +5,7 @@ import type { createHealthCheckActivities } from '../../activities/cloud/health-
 import type { createMlActivities } from '../../activities/ml/index.js';
 import type { createCostActivities } from '../../activities/store/cost.js';
 import type { createDeploymentActivities } from '../../activities/store/deployments.js';
+import type { createFinishDeploymentActivities } from '../../activities/store/finish-deployment.js';
 import type { createTopologyActivities } from '../../activities/store/topology.js';
 import type { createTerraformActivities } from '../../activities/terraform/index.js';
 import type { createAccessRecheckActivities } from '../../activities/trust/access-recheck.js';
@@ -56,6 +57,7 @@ const HEALTH_CHECK_ACTIVITY_OPTIONS = {
 } as const satisfies ActivityOptions;
 
 type Store = ReturnType<typeof createDeploymentActivities> &
+  ReturnType<typeof createFinishDeploymentActivities> &
   ReturnType<typeof createCostActivities> &
   ReturnType<typeof createTopologyActivities> &
   ReturnType<typeof createEventsActivities> &

@@ -1,4 +1,4 @@
-import type { DeploymentEvent } from '../../activities/store/deployments.js';
+import type { DeploymentEvent, DeploymentProgress } from '../../activities/store/deployments.js';
 import type { DeploymentUpdate } from '../../lib/deployments/repository.js';
 import type { PlanOutcome } from '../../activities/terraform/contract.js';
 import type { DeploymentRecord, DeploymentState } from '../../lib/deployments/repository.js';
@@ -23,8 +23,8 @@ export interface RecorderOptions {
   together: boolean;
   /** Takes what the run learnt into its view (queries, search attribute). */
   learn: (state: DeploymentState, step: string, learnt: Partial<DeploymentView>) => void;
-  /** The row as the view has it now. */
-  row: () => DeploymentUpdate;
+  /** The row as the view has it now, with `overrides` taken into it. */
+  row: (overrides?: Partial<DeploymentView>) => DeploymentUpdate;
   publish: (eventType: string, data: Record<string, unknown>) => Promise<unknown>;
 }
 
@@ -34,7 +34,17 @@ export interface RecorderOptions {
  * it at once and the next record writes it (row and events) along with its own; older runs recorded
  * it there and then.
  */
-export function deploymentRecorder(options: RecorderOptions): { record: RecordStep; note: RecordStep } {
+/** A record written by a local activity along with other work; `written` takes it into the view after. */
+export interface PreparedRecord {
+  progress: DeploymentProgress;
+  written: () => void;
+}
+
+export function deploymentRecorder(options: RecorderOptions): {
+  record: RecordStep;
+  note: RecordStep;
+  prepare: (...args: Parameters<RecordStep>) => PreparedRecord;
+} {
   const { a, together, learn, row, publish } = options;
   let unwritten: DeploymentEvent[] = [];
   const record: RecordStep = async (state, step, learnt = {}, events = []) => {
@@ -50,7 +60,17 @@ export function deploymentRecorder(options: RecorderOptions): { record: RecordSt
     learn(state, step, learnt);
     unwritten.push(...events);
   };
-  return { record, note };
+  const prepare = (...[state, step, learnt = {}, events = []]: Parameters<RecordStep>): PreparedRecord => {
+    const noted = unwritten.length;
+    return {
+      progress: { deployment: row({ ...learnt, state, step }), events: [...unwritten, ...events] },
+      written: () => {
+        learn(state, step, learnt);
+        unwritten = unwritten.slice(noted);
+      },
+    };
+  };
+  return { record, note, prepare };
 }
 
 /** The deployment's row as the run knows it now. */

@@ -1,5 +1,7 @@
 import { workflowInfo } from '@temporalio/workflow';
+import type { CostSummary } from '../../activities/store/cost.js';
 import type { DeploymentBlueprint } from '../../activities/store/deployments.js';
+import type { ReserveBudgetResult } from '../../lib/cost/budget.js';
 import type { PlanOutcome } from '../../activities/terraform/contract.js';
 import type { Saga } from '../lib/saga.js';
 import type { ProvisionActivities } from './activities.js';
@@ -13,10 +15,24 @@ function valueOf<T>(settled: PromiseSettledResult<T>): T {
   return settled.value;
 }
 
+function costWithBudget(
+  cost: CostSummary,
+  budget: Pick<ReserveBudgetResult, 'overBudget' | 'monthlyLimit' | 'projected'>,
+): NonNullable<DeploymentView['cost']> {
+  return {
+    ...cost,
+    overBudget: budget.overBudget,
+    monthlyLimit: budget.monthlyLimit,
+    projected: budget.projected,
+  };
+}
+
 export interface GateContext {
   a: ProvisionActivities;
   /** Gates of runs from FEWER_ROUND_TRIPS on (workflow.ts) run together; older runs replay them in turn. */
   together: boolean;
+  /** From STEPS_BESIDE on (workflow.ts) the budget gate is one activity beside the others. */
+  costBeside: boolean;
   input: ProvisionInput;
   deploymentId: string;
   stack: string;
@@ -39,6 +55,16 @@ export function provisionGates(ctx: GateContext) {
 
   /** The budget gate: the plan's cost, held against the environment's budget until the run ends. */
   async function reserveCost(saga: Saga, plan: PlanOutcome, bp: DeploymentBlueprint) {
+    if (ctx.costBeside) {
+      saga.add('release budget', () => a.undoStore.releaseDeploymentBudget(deploymentId));
+      const { cost, changes, budget } = await a.store.costDeployment({
+        planJsonRef: plan.planJsonRef,
+        region: bp.region,
+        environment,
+        reservationId: deploymentId,
+      });
+      return { cost: costWithBudget(cost, budget), changes };
+    }
     const assessed = await store.estimatePlanCost({ planJsonRef: plan.planJsonRef, region: bp.region });
     saga.add('release budget', () => a.undoStore.releaseDeploymentBudget(deploymentId));
     const budget = await store.reserveDeploymentBudget({
@@ -47,13 +73,7 @@ export function provisionGates(ctx: GateContext) {
       amount: assessed.cost.monthlyDelta,
       currency: assessed.cost.currency,
     });
-    const cost: NonNullable<DeploymentView['cost']> = {
-      ...assessed.cost,
-      overBudget: budget.overBudget,
-      monthlyLimit: budget.monthlyLimit,
-      projected: budget.projected,
-    };
-    return { cost, changes: assessed.changes };
+    return { cost: costWithBudget(assessed.cost, budget), changes: assessed.changes };
   }
 
   const scoreRisk = (summary: NonNullable<PlanOutcome['changes']>) =>

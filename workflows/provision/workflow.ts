@@ -22,8 +22,8 @@ import {
   type ProvisionResult,
 } from './contract.js';
 import { approvalReasons, approvalSummary, approvalWarnings } from './gates.js';
-import { deploymentRecorder, deploymentRow, event } from './deployment-record.js';
-import { finishingSteps } from './finish.js';
+import { deploymentRecorder, deploymentRow, event, type RecordStep } from './deployment-record.js';
+import { finishingSteps, finishTogether, scheduleDriftBesideApply, type FinishContext } from './finish.js';
 import { provisionGates } from './plan-gates.js';
 import { validateProvisionInput } from './validate.js';
 
@@ -44,6 +44,16 @@ const FEWER_ROUND_TRIPS = 'provision-fewer-round-trips';
  * PostgreSQL), so all its finishing steps run within one workflow task.
  */
 const FEWER_TASKS = 'provision-fewer-tasks';
+
+/**
+ * From it on (with FEWER_TASKS) steps that need not wait run beside others, sparing rounds through the
+ * workflow: the blueprint version is loaded while the run waits for the lock (a version never changes;
+ * a missing one fails the run once it holds the lock) and the planning record is written beside the
+ * look-up of the previous deployment; the budget gate is one activity scheduled with guardrails, risk
+ * and zero-trust (as local activities before them it held back their scheduling); the drift Schedule
+ * is set while tofu applies (finish.ts); the last writes and the completed record are one local activity.
+ */
+const STEPS_BESIDE = 'provision-steps-beside';
 
 /**
  * Turns a blueprint version into infrastructure (domain section 1): under the stack+environment lock,
@@ -79,6 +89,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
   const a = provisionActivities();
   const together = patched(FEWER_ROUND_TRIPS);
   const fewerTasks = together && patched(FEWER_TASKS);
+  const beside = fewerTasks && patched(STEPS_BESIDE);
   const store = together ? a.local : a.store;
   const { environment, requester } = input;
   const lockKey = `${stack}:${environment}`;
@@ -89,11 +100,11 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     updatedAt = new Date().toISOString();
     upsertSearchAttributes([{ key: STATE_KEY, value: state }]);
   };
-  const { record, note } = deploymentRecorder({
+  const { record, note, prepare } = deploymentRecorder({
     a,
     together,
     learn,
-    row: () => deploymentRow(view, input, info.runId),
+    row: (overrides) => deploymentRow({ ...view, ...overrides }, input, info.runId),
     publish,
   });
 
@@ -103,6 +114,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
   const gates = provisionGates({
     a,
     together,
+    costBeside: beside,
     input,
     deploymentId,
     stack,
@@ -111,18 +123,38 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     publish,
   });
 
-  async function deploy(saga: Saga): Promise<ProvisionResult> {
-    const [, bp, previous] = await runSteps(together, [
-      () => record('validating', 'loading the blueprint version'),
-      () =>
-        store.loadDeploymentBlueprint({
-          blueprintId: input.blueprintId,
-          ...(input.version ? { version: input.version } : {}),
-        }),
-      () => store.previousDeployment({ stack, environment, excludeId: deploymentId }),
-    ]);
+  const loadBlueprint = () =>
+    store.loadDeploymentBlueprint({
+      blueprintId: input.blueprintId,
+      ...(input.version ? { version: input.version } : {}),
+    });
+  const previousDeployment = () => store.previousDeployment({ stack, environment, excludeId: deploymentId });
 
-    const { workspace, plan } = await planned(saga, bp);
+  /** The version to deploy and what the stack runs now (to restore if this run fails after apply). */
+  async function versions(loading: Promise<DeploymentBlueprint> | undefined) {
+    if (!loading) {
+      const [, bp, previous] = await runSteps(together, [
+        () => record('validating', 'loading the blueprint version'),
+        loadBlueprint,
+        previousDeployment,
+      ]);
+      return { bp, previous };
+    }
+    const bp = await loading;
+    await note('validating', 'loading the blueprint version');
+    const [previous] = await Promise.all([
+      previousDeployment(),
+      record('planning', 'synthesizing the configuration', { version: bp.version }),
+    ]);
+    return { bp, previous };
+  }
+
+  async function deploy(
+    saga: Saga,
+    loading: Promise<DeploymentBlueprint> | undefined,
+  ): Promise<ProvisionResult> {
+    const { bp, previous } = await versions(loading);
+    const { workspace, plan } = await planned(saga, bp, loading !== undefined);
 
     const { events, access: early, ...found } = await gates.assess(saga, plan, bp);
     const reasons = approvalReasons(input, found);
@@ -175,6 +207,8 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
         await a.undoStore.deleteDriftSchedule({ stack, environment });
       }
     });
+    const finishing: FinishContext = { a, together, localCleanup: fewerTasks, input, deploymentId, stack };
+    if (beside) finishing.driftScheduled = scheduleDriftBesideApply(finishing, bp, saga);
     const applied = await a.tofu.applyPlan({
       workspace,
       plan: { planRef: plan.planRef, planHash: plan.planHash },
@@ -201,25 +235,29 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       verify: { outputs: Object.keys(applied.outputs), checks },
     });
     saga.add('unregister topology', () => a.undoStore.unregisterTopology(deploymentId));
-    await runSteps(
-      together,
-      finishingSteps(
-        { a, together, localCleanup: fewerTasks, input, deploymentId, stack },
-        bp,
-        applied,
-        workspace,
-      ),
-    );
-    await record('completed', 'deployment completed', {}, [
-      event('DeploymentCompleted', {
-        blueprintId: bp.blueprintId,
-        version: bp.version,
-        environment,
-        stack,
-        planHash: plan.planHash,
-        outputs: Object.keys(applied.outputs),
-      }),
-    ]);
+    const completed = [
+      'completed',
+      'deployment completed',
+      {},
+      [
+        event('DeploymentCompleted', {
+          blueprintId: bp.blueprintId,
+          version: bp.version,
+          environment,
+          stack,
+          planHash: plan.planHash,
+          outputs: Object.keys(applied.outputs),
+        }),
+      ],
+    ] as const satisfies Parameters<RecordStep>;
+    if (beside) {
+      const record = prepare(...completed);
+      await finishTogether(finishing, bp, applied, workspace, record.progress);
+      record.written();
+    } else {
+      await runSteps(together, finishingSteps(finishing, bp, applied, workspace));
+      await record(...completed);
+    }
     return {
       deploymentId,
       status: 'completed',
@@ -237,7 +275,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
    * Synthesizes and plans the version. Runs from FEWER_ROUND_TRIPS on do both in one activity, whose
    * undo names the workspace by the deployment: it may fail after preparing, before returning it.
    */
-  async function planned(saga: Saga, bp: DeploymentBlueprint) {
+  async function planned(saga: Saga, bp: DeploymentBlueprint, recorded: boolean) {
     const prepare = {
       deploymentId,
       blueprintId: bp.blueprintId,
@@ -246,7 +284,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       stack,
       ...(input.variables ? { variables: input.variables } : {}),
     };
-    await record('planning', 'synthesizing the configuration', { version: bp.version });
+    if (!recorded) await record('planning', 'synthesizing the configuration', { version: bp.version });
     if (together) {
       saga.add('clean workspace', () =>
         a.undoTofu.cleanupWorkspace({ deployment: { deploymentId, stack, environment } }),
@@ -289,6 +327,8 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
   // fails the run then, after the lock request that went out alongside it.
   void queued.catch(() => undefined);
   if (!fewerTasks) await queued;
+  const loading = beside ? loadBlueprint() : undefined;
+  void loading?.catch(() => undefined);
   try {
     return await withLock(
       lockKey,
@@ -297,7 +337,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
         return withSaga(
           async (saga) => {
             try {
-              return await deploy(saga);
+              return await deploy(saga, loading);
             } catch (err) {
               if (applyStarted) {
                 await CancellationScope.nonCancellable(() =>
