@@ -14,6 +14,7 @@ import {
   tenantDatabaseLeftovers,
 } from './nothing-left.js';
 import { provisionFixture } from './provision-fixture.js';
+import { driftScheduleId, type DriftCheckInput } from '../../workflows/drift/contract.js';
 
 /**
  * The saga's promise, step by step (issue 4): whichever step fails, for a real reason, the run leaves no
@@ -144,14 +145,19 @@ describe('a provision step that fails leaves nothing behind', () => {
     );
   });
 
-  it('apply of an update: the previous version is re-applied, the new role dropped, the old one kept', async () => {
+  it('apply of an update: the previous version is re-applied, the new role dropped, the old one kept, its drift check put back', async () => {
     const role = unique();
     const reader = (name: string) => ({
       type: 'dharma_postgresql_role',
       name,
       properties: { name: `${role}_${name}` },
     });
-    const v1 = { provider: 'local' as const, region: 'local', resources: [reader('one')] };
+    const v1 = {
+      provider: 'local' as const,
+      region: 'local',
+      resources: [reader('one')],
+      drift: { interval: '6h', reconcile: false },
+    };
     const blueprintId = await fx.blueprint(v1);
     const first = await fx.start({ blueprintId, environment: 'dev', autoApply: true });
     assert.equal((await first.result()).status, 'completed');
@@ -162,6 +168,7 @@ describe('a provision step that fails leaves nothing behind', () => {
         ...v1,
         name: (await getBlueprint(fx.db, blueprintId)).blueprint.name,
         resources: [reader('one'), reader('two'), grantOnMissingDatabase(role, 'two')],
+        drift: { interval: '2h', reconcile: true },
       },
       'alice',
     );
@@ -176,6 +183,15 @@ describe('a provision step that fails leaves nothing behind', () => {
     });
     assert.equal(failureType(failure), TERRAFORM_FAILURES.applyFailed);
     assert.equal(await roleCount(`${role}_one`), 1, 'version 1.0.0 is what the stack has again');
+    const { spec, action } = await fx.client.schedule
+      .getHandle(driftScheduleId(blueprintId, 'dev'))
+      .describe();
+    assert.equal(spec.intervals?.[0]?.every, 6 * 3_600_000, "version 1.0.0's drift interval");
+    assert.equal(
+      action.type === 'startWorkflow' && (action.args?.[0] as DriftCheckInput).reconcile,
+      false,
+      'and its reconcile setting, though the failed update had set the Schedule to its own',
+    );
   });
 
   it('verify: a sql health check that errors in the new tenant database drops the database and its roles', async () => {
