@@ -26,6 +26,7 @@ import { deploymentRecorder, deploymentRow, event, type RecordStep } from './dep
 import { finishingSteps, finishTogether, scheduleDriftBesideApply, type FinishContext } from './finish.js';
 import { provisionGates } from './plan-gates.js';
 import { validateProvisionInput } from './validate.js';
+import { deploymentVersions } from './versions.js';
 
 const STATE_KEY = defineSearchAttributeKey('DharmaState', SearchAttributeType.KEYWORD);
 
@@ -123,37 +124,13 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     publish,
   });
 
-  const loadBlueprint = () =>
-    store.loadDeploymentBlueprint({
-      blueprintId: input.blueprintId,
-      ...(input.version ? { version: input.version } : {}),
-    });
-  const previousDeployment = () => store.previousDeployment({ stack, environment, excludeId: deploymentId });
-
-  /** The version to deploy and what the stack runs now (to restore if this run fails after apply). */
-  async function versions(loading: Promise<DeploymentBlueprint> | undefined) {
-    if (!loading) {
-      const [, bp, previous] = await runSteps(together, [
-        () => record('validating', 'loading the blueprint version'),
-        loadBlueprint,
-        previousDeployment,
-      ]);
-      return { bp, previous };
-    }
-    const bp = await loading;
-    await note('validating', 'loading the blueprint version');
-    const [previous] = await Promise.all([
-      previousDeployment(),
-      record('planning', 'synthesizing the configuration', { version: bp.version }),
-    ]);
-    return { bp, previous };
-  }
+  const versions = deploymentVersions({ store, together, input, deploymentId, stack, record, note });
 
   async function deploy(
     saga: Saga,
     loading: Promise<DeploymentBlueprint> | undefined,
   ): Promise<ProvisionResult> {
-    const { bp, previous } = await versions(loading);
+    const { bp, previous } = await versions.resolve(loading);
     const { workspace, plan } = await planned(saga, bp, loading !== undefined);
 
     const { events, access: early, ...found } = await gates.assess(saga, plan, bp);
@@ -327,7 +304,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
   // fails the run then, after the lock request that went out alongside it.
   void queued.catch(() => undefined);
   if (!fewerTasks) await queued;
-  const loading = beside ? loadBlueprint() : undefined;
+  const loading = beside ? versions.load() : undefined;
   void loading?.catch(() => undefined);
   try {
     return await withLock(
