@@ -13,6 +13,7 @@ import type { ActivityDeps } from '../activities/deps.js';
 import { createTerraformActivities } from '../activities/terraform/index.js';
 import { stateConnString, targetPostgresEnv } from '../activities/terraform/workdir.js';
 import { collect, positiveInt } from '../cli/parse.js';
+import { setting } from '../lib/config.js';
 import { readBlueprintFile, starterBlueprintPath } from '../lib/blueprints/format.js';
 import { createBlueprint } from '../lib/blueprints/repository.js';
 import { migrate } from '../lib/db/migrate.js';
@@ -243,7 +244,8 @@ async function bench(opts: BenchOptions, cleanups: Array<() => Promise<void>>): 
   console.log(
     `\nSaga overhead: blueprint ${opts.blueprint} (${blueprint.resources.length} resources) to ${opts.environment}, ` +
       `auto-approved${opts.var.length > 0 ? ` (${opts.var.join(', ')})` : ''}; ` +
-      `${opts.rounds} round(s) after ${opts.warmup} warm-up`,
+      `${opts.rounds} round(s) after ${opts.warmup} warm-up; ` +
+      `TOFU_WARM_PROVIDERS=${setting('TOFU_WARM_PROVIDERS', env)} (0: tofu starts its providers itself)`,
   );
   console.log(roundsReport(rounds));
   console.log(`\nWhere Dharma's time goes (medians per run)`);

@@ -90,7 +90,9 @@ export class ProviderServer {
   /**
    * Starts the plugin in `cwd` (its working directory is the one relative paths in the configuration
    * resolve against, as when tofu starts it in the run's directory) and waits for its handshake line
-   * `core-version|protocol-version|network|address|grpc`.
+   * `core-version|protocol-version|network|address|grpc`. `cwd` must be private to the worker's user:
+   * the plugin's socket goes there. (Tofu protects the plugins it starts with a client certificate;
+   * these serve whoever can reach the socket, so nobody else may.)
    */
   static start(
     provider: InstalledProvider,
@@ -102,7 +104,7 @@ export class ProviderServer {
       : [provider.executable, []];
     const child = spawn(command, args, {
       cwd,
-      env: { ...env, ...MAGIC_COOKIE },
+      env: { ...env, ...MAGIC_COOKIE, PLUGIN_UNIX_SOCKET_DIR: cwd },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -129,6 +131,10 @@ export class ProviderServer {
         const version = Number(protocolVersion);
         if (core !== '1' || protocol !== 'grpc' || !network || !address || !Number.isInteger(version)) {
           fail(`unexpected handshake "${line.slice(0, 200)}"`);
+          return;
+        }
+        if (network !== 'unix' || path.dirname(address) !== cwd) {
+          fail(`it listens on ${network} ${address}, not in its private directory (a go-plugin before 1.5?)`);
           return;
         }
         clearTimeout(timer);

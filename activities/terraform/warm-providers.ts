@@ -123,6 +123,7 @@ export class WarmProviders {
   }
 
   private async start(providers: ProviderSet): Promise<WarmSet | undefined> {
+    // mkdtemp makes it 0700: the plugins' sockets in it are reachable by this user only.
     const dir = await mkdtemp(path.join(tmpdir(), 'dharma-tf-'));
     const started = await Promise.allSettled(
       (await installedProviders(providers.dataDir)).map((p) => ProviderServer.start(p, dir, providers.env)),

@@ -81,9 +81,11 @@ describe('warm provider servers (TOFU_WARM_PROVIDERS)', () => {
       'registry.opentofu.org/dharma/dharma',
       'registry.opentofu.org/hashicorp/time',
     ]);
-    for (const { Pid } of Object.values(servers)) {
+    for (const { Pid, Addr } of Object.values(servers)) {
       assert.equal(await readlink(`/proc/${Pid}/cwd`), lease.dir, 'relative paths resolve in the run');
+      assert.equal(path.dirname(Addr.String), lease.dir, 'its socket is in the run directory');
     }
+    assert.equal((await stat(lease.dir)).mode & 0o777, 0o700, 'which only this user can enter');
     await writeFile(
       path.join(lease.dir, 'main.tf.json'),
       JSON.stringify({
