@@ -82,7 +82,7 @@ describe('terraform activities under cancellation and concurrency', () => {
     await fx.run('destroyWorkspace', { workspace: ws });
   });
 
-  it('two workers share the state: a plan on the second waits for the first one’s apply and sees it', async () => {
+  it('two workers share the state: a plan on the second (no warm providers) waits for the first one’s apply and sees it', async () => {
     const second = await fx.addWorker();
     const { ws, plan } = await planned('6s');
     const apply = await fx.start('applyPlan', { workspace: ws, plan });

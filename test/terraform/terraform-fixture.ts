@@ -21,7 +21,7 @@ export interface TerraformFixture {
   db: pg.Pool;
   /** The default terraform task queue (one worker). */
   queue: string;
-  /** Starts another terraform worker, with its own database pool, on a queue of its own. */
+  /** Starts another terraform worker, with its own database pool and no warm providers, on a queue of its own. */
   addWorker(): Promise<string>;
   start(step: TerraformStep, input: unknown, queue?: string): Promise<WorkflowHandle<typeof terraformStep>>;
   /** Runs the step and returns its result and the size of the workflow's whole history in bytes. */
@@ -49,9 +49,16 @@ export async function terraformFixture(): Promise<TerraformFixture> {
     // Each worker its own pool, as separate processes would have: they share only PostgreSQL.
     const pool = workers === 1 ? db : createDbPool(db.options.connectionString!, 3);
     const logger = createLogger('test');
-    // Warm provider servers, as the terraform workers of `dharma up` have by default.
-    const providers = new WarmProviders({ stock: 1, idleMs: 60_000, logger });
-    const deps: ActivityDeps = { db: pool, temporal: client, logger, env: {}, providers };
+    // The first worker has warm provider servers, as those of `dharma up` by default; the others run
+    // tofu as TOFU_WARM_PROVIDERS=0 does, so runs that hop between workers mix both.
+    const providers = workers === 1 ? new WarmProviders({ stock: 1, idleMs: 60_000, logger }) : undefined;
+    const deps: ActivityDeps = {
+      db: pool,
+      temporal: client,
+      logger,
+      env: {},
+      ...(providers ? { providers } : {}),
+    };
     const worker = await startTestWorker(services, {
       taskQueue: queue,
       workflows: false,
@@ -60,7 +67,7 @@ export async function terraformFixture(): Promise<TerraformFixture> {
     void worker.done
       .catch(() => undefined)
       .then(async () => {
-        await providers.close();
+        await providers?.close();
         if (pool !== db) await pool.end();
       });
     return queue;

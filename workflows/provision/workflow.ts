@@ -228,9 +228,9 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       ],
     ] as const satisfies Parameters<RecordStep>;
     if (beside) {
-      const record = prepare(...completed);
-      await finishTogether(finishing, bp, applied, workspace, record.progress);
-      record.written();
+      const completing = prepare(...completed);
+      await finishTogether(finishing, bp, applied, workspace, completing.progress);
+      completing.written();
     } else {
       await runSteps(together, finishingSteps(finishing, bp, applied, workspace));
       await record(...completed);
