@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { DeploymentBlueprint, PreviousDeployment } from '../../activities/store/deployments.js';
+import type { DeploymentBlueprint } from '../../activities/store/deployments.js';
 import type { DeploymentState } from '../../lib/deployments/repository.js';
 import { createApprovalGate } from '../lib/approval.js';
 import { withLock } from '../lib/lock.js';
@@ -26,6 +26,7 @@ import { deploymentRecorder, deploymentRow, event, type RecordStep } from './dep
 import { finishingSteps, finishTogether, scheduleDriftBesideApply, type FinishContext } from './finish.js';
 import { provisionGates } from './plan-gates.js';
 import { validateProvisionInput } from './validate.js';
+import { tofuSteps } from './tofu-steps.js';
 import { deploymentVersions } from './versions.js';
 
 const STATE_KEY = defineSearchAttributeKey('DharmaState', SearchAttributeType.KEYWORD);
@@ -125,13 +126,14 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
   });
 
   const versions = deploymentVersions({ store, together, input, deploymentId, stack, record, note });
+  const tofu = tofuSteps({ a, together, input, deploymentId, stack, record, note });
 
   async function deploy(
     saga: Saga,
     loading: Promise<DeploymentBlueprint> | undefined,
   ): Promise<ProvisionResult> {
     const { bp, previous } = await versions.resolve(loading);
-    const { workspace, plan } = await planned(saga, bp, loading !== undefined);
+    const { workspace, plan } = await tofu.planned(saga, bp, loading !== undefined);
 
     const { events, access: early, ...found } = await gates.assess(saga, plan, bp);
     const reasons = approvalReasons(input, found);
@@ -178,7 +180,7 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
     applyStarted = true;
     await record('applying', `applying plan ${plan.planHash}`, { access });
     saga.add(previous ? `re-apply version ${previous.version}` : 'destroy created resources', async () => {
-      if (previous) await reapply(previous);
+      if (previous) await tofu.reapply(previous);
       else {
         await a.undoTofu.destroyWorkspace({ workspace });
         await a.undoStore.deleteDriftSchedule({ stack, environment });
@@ -246,48 +248,6 @@ export async function provision(input: ProvisionInput): Promise<ProvisionResult>
       outputs: applied.outputs,
       view,
     };
-  }
-
-  /**
-   * Synthesizes and plans the version. Runs from FEWER_ROUND_TRIPS on do both in one activity, whose
-   * undo names the workspace by the deployment: it may fail after preparing, before returning it.
-   */
-  async function planned(saga: Saga, bp: DeploymentBlueprint, recorded: boolean) {
-    const prepare = {
-      deploymentId,
-      blueprintId: bp.blueprintId,
-      blueprintVersion: bp.version,
-      environment,
-      stack,
-      ...(input.variables ? { variables: input.variables } : {}),
-    };
-    if (!recorded) await record('planning', 'synthesizing the configuration', { version: bp.version });
-    if (together) {
-      saga.add('clean workspace', () =>
-        a.undoTofu.cleanupWorkspace({ deployment: { deploymentId, stack, environment } }),
-      );
-      return a.tofu.planDeployment(prepare);
-    }
-    // Preparing only writes rows and artifacts; what needs cleaning up exists once it returned.
-    const workspace = await a.tofu.prepareWorkspace(prepare);
-    saga.add('clean workspace', () => a.undoTofu.cleanupWorkspace({ workspace }));
-    await note('planning', 'planning');
-    return { workspace, plan: await a.tofu.planWorkspace({ workspace }) };
-  }
-
-  /** The undo of an update: plan and apply the previous version, with its variables, in a workspace of its own. */
-  async function reapply(previous: PreviousDeployment): Promise<void> {
-    const workspace = await a.undoTofu.prepareWorkspace({
-      deploymentId: `${deploymentId}-restore`,
-      blueprintId: input.blueprintId,
-      blueprintVersion: previous.version,
-      environment,
-      stack,
-      ...(previous.variables ? { variables: previous.variables } : {}),
-    });
-    const plan = await a.undoTofu.planWorkspace({ workspace });
-    await a.undoTofu.applyPlan({ workspace, plan: { planRef: plan.planRef, planHash: plan.planHash } });
-    await a.undoTofu.cleanupWorkspace({ workspace });
   }
 
   const queued = record('queued', `waiting for the lock on ${lockKey}`, {}, [
