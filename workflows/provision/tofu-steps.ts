@@ -1,18 +1,10 @@
 import type { DeploymentBlueprint, PreviousDeployment } from '../../activities/store/deployments.js';
 import type { Saga } from '../lib/saga.js';
 import type { ProvisionActivities } from './activities.js';
-import type { ProvisionInput } from './contract.js';
-import type { RecordStep } from './deployment-record.js';
+import type { StepContext } from './step-context.js';
 
-export interface TofuStepsContext {
+export interface TofuStepsContext extends StepContext {
   a: ProvisionActivities;
-  /** From FEWER_ROUND_TRIPS on (workflow.ts) synthesis and plan are one activity. */
-  together: boolean;
-  input: ProvisionInput;
-  deploymentId: string;
-  stack: string;
-  record: RecordStep;
-  note: RecordStep;
 }
 
 /** The saga's steps on the terraform pool before the apply: the plan, and the undo of an update. */

@@ -1,18 +1,10 @@
 import type { DeploymentBlueprint } from '../../activities/store/deployments.js';
 import { runSteps } from '../lib/saga.js';
 import type { ProvisionActivities } from './activities.js';
-import type { ProvisionInput } from './contract.js';
-import type { RecordStep } from './deployment-record.js';
+import type { StepContext } from './step-context.js';
 
-export interface VersionsContext {
+export interface VersionsContext extends StepContext {
   store: ProvisionActivities['local'] | ProvisionActivities['store'];
-  /** From FEWER_ROUND_TRIPS on (workflow.ts) the look-ups run together with the record. */
-  together: boolean;
-  input: ProvisionInput;
-  deploymentId: string;
-  stack: string;
-  record: RecordStep;
-  note: RecordStep;
 }
 
 /** The blueprint version a run deploys, and the deployment its stack runs now. */
