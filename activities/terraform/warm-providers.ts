@@ -63,6 +63,8 @@ process.once('exit', () => {
 export class WarmProviders {
   private readonly idle = new Map<string, Idle[]>();
   private readonly leased = new Set<WarmSet>();
+  /** Data dirs whose providers could not be served this way: tofu starts them, without a retry per run. */
+  private readonly unservable = new Set<string>();
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -84,7 +86,7 @@ export class WarmProviders {
         set = candidate;
       else if (candidate) await this.stopSet(candidate);
     }
-    set ??= this.closed ? undefined : await this.start(providers);
+    if (!set && !this.closed && !this.unservable.has(providers.dataDir)) set = await this.start(providers);
     if (!set) return plainLease();
     const taken = set;
     this.leased.add(taken);
@@ -115,7 +117,7 @@ export class WarmProviders {
   }
 
   private restock(key: string, providers: ProviderSet): void {
-    if (this.closed) return;
+    if (this.closed || this.unservable.has(providers.dataDir)) return;
     const ready = this.idle.get(key) ?? [];
     if (ready.length >= this.options.stock) return;
     ready.push({ set: this.start(providers), since: Date.now() });
@@ -134,8 +136,12 @@ export class WarmProviders {
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed || servers.length === 0) {
       // One missing server would make tofu start that provider itself anyway: all or none.
+      this.unservable.add(providers.dataDir);
       if (failed)
-        this.options.logger.warn({ err: failed.reason }, 'tofu runs start their providers themselves');
+        this.options.logger.warn(
+          { err: failed.reason, dataDir: providers.dataDir },
+          'tofu runs with these providers start them themselves',
+        );
       await this.stopSet(set);
       return undefined;
     }

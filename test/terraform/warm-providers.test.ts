@@ -157,7 +157,7 @@ describe('warm provider servers (TOFU_WARM_PROVIDERS)', () => {
     assert.deepEqual(await providerPids(), []);
   });
 
-  it('leaves tofu to start its providers when a server cannot be started', async () => {
+  it('leaves tofu to start its providers when a server cannot be started, and stops trying', async () => {
     const broken = path.join(scratch, 'broken');
     const plugin = path.join(broken, 'providers/registry.opentofu.org/acme/thing/1.0.0/linux_amd64');
     await mkdir(plugin, { recursive: true });
@@ -169,9 +169,14 @@ describe('warm provider servers (TOFU_WARM_PROVIDERS)', () => {
     const warnings: unknown[] = [];
     const logger = createLogger('test');
     logger.warn = (obj: unknown) => void warnings.push(obj);
-    const lease = await pool({ logger }).lease({ dataDir: broken, env });
+    const warm = pool({ logger });
+    const lease = await warm.lease({ dataDir: broken, env });
     assert.deepEqual(lease.env, {});
     assert.ok((await stat(lease.dir)).isDirectory(), 'the run still gets its directory');
+    const next = await warm.lease({ dataDir: broken, env });
+    assert.deepEqual(next.env, {});
+    assert.equal(warnings.length, 1, 'later runs do not try again, nor warn again');
+    await next.release();
     assert.match(
       String((warnings[0] as { err: Error }).err),
       /acme\/thing did not start: exited \(code 3\): not a plugin/,
