@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import { onPath } from '../../lib/tools.js';
 
 /**
  * The handshake every provider plugin checks before serving (go-plugin's magic cookie, the same for
@@ -50,19 +50,20 @@ async function subdirs(dir: string): Promise<string[]> {
  * `providers/<host>/<namespace>/<type>/<version>/<os_arch>/terraform-provider-<type>…`.
  */
 export async function installedProviders(dataDir: string): Promise<InstalledProvider[]> {
-  const root = path.join(dataDir, 'providers');
   const found: InstalledProvider[] = [];
-  for (const host of await subdirs(root))
-    for (const namespace of await subdirs(path.join(root, host)))
-      for (const type of await subdirs(path.join(root, host, namespace)))
-        for (const version of await subdirs(path.join(root, host, namespace, type)))
-          for (const platform of await subdirs(path.join(root, host, namespace, type, version))) {
-            const dir = path.join(root, host, namespace, type, version, platform);
-            const files = await readdir(dir).catch(() => []);
-            const binary = files.find((f) => f.startsWith(`terraform-provider-${type}`));
-            if (binary)
-              found.push({ address: `${host}/${namespace}/${type}`, executable: path.join(dir, binary) });
-          }
+  // Directories only, followed through links (tofu links a mirror's platform directory into the data dir).
+  const walk = async (dir: string, segments: string[]): Promise<void> => {
+    if (segments.length < 5) {
+      for (const name of await subdirs(dir)) await walk(path.join(dir, name), [...segments, name]);
+      return;
+    }
+    const [host, namespace, type] = segments;
+    const binary = (await readdir(dir).catch(() => [])).find((f) =>
+      f.startsWith(`terraform-provider-${type}`),
+    );
+    if (binary) found.push({ address: `${host}/${namespace}/${type}`, executable: path.join(dir, binary) });
+  };
+  await walk(path.join(dataDir, 'providers'), []);
   return found;
 }
 
@@ -70,14 +71,7 @@ export async function installedProviders(dataDir: string): Promise<InstalledProv
  * util-linux `setpriv`, when the host has it: started through it, a provider gets SIGKILL when the worker
  * dies, so a crashed worker leaves no plugin servers behind. Elsewhere the worker's exit hook stops them.
  */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const SETPRIV = onPath('setpriv');
 
 /** A provider plugin server this worker started and owns; tofu runs connect to it by reattaching. */
 export class ProviderServer {

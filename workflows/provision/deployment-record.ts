@@ -28,18 +28,18 @@ export interface RecorderOptions {
   publish: (eventType: string, data: Record<string, unknown>) => Promise<unknown>;
 }
 
-/**
- * `record` mirrors the run into `deployments`, then writes the events noted since the last write and
- * the step's own. `note` is for a step that passes quickly: from FEWER_ROUND_TRIPS on the queries show
- * it at once and the next record writes it (row and events) along with its own; older runs recorded
- * it there and then.
- */
 /** A record written by a local activity along with other work; `written` takes it into the view after. */
 export interface PreparedRecord {
   progress: DeploymentProgress;
   written: () => void;
 }
 
+/**
+ * `record` mirrors the run into `deployments`, then writes the events noted since the last write and
+ * the step's own. `note` is for a step that passes quickly: from FEWER_ROUND_TRIPS on the queries show
+ * it at once and the next record writes it (row and events) along with its own; older runs recorded
+ * it there and then.
+ */
 export function deploymentRecorder(options: RecorderOptions): {
   record: RecordStep;
   note: RecordStep;
@@ -47,19 +47,6 @@ export function deploymentRecorder(options: RecorderOptions): {
 } {
   const { a, together, learn, row, publish } = options;
   let unwritten: DeploymentEvent[] = [];
-  const record: RecordStep = async (state, step, learnt = {}, events = []) => {
-    learn(state, step, learnt);
-    const pending = [...unwritten, ...events];
-    unwritten = [];
-    if (together) return a.local.recordProgress({ deployment: row(), events: pending });
-    await a.store.recordDeployment(row());
-    for (const e of pending) await publish(e.eventType, e.data);
-  };
-  const note: RecordStep = async (state, step, learnt = {}, events = []) => {
-    if (!together) return record(state, step, learnt, events);
-    learn(state, step, learnt);
-    unwritten.push(...events);
-  };
   const prepare = (...[state, step, learnt = {}, events = []]: Parameters<RecordStep>): PreparedRecord => {
     const noted = unwritten.length;
     return {
@@ -69,6 +56,18 @@ export function deploymentRecorder(options: RecorderOptions): {
         unwritten = unwritten.slice(noted);
       },
     };
+  };
+  const record: RecordStep = async (...args) => {
+    const { progress, written } = prepare(...args);
+    written();
+    if (together) return a.local.recordProgress(progress);
+    await a.store.recordDeployment(progress.deployment);
+    for (const e of progress.events ?? []) await publish(e.eventType, e.data);
+  };
+  const note: RecordStep = async (state, step, learnt = {}, events = []) => {
+    if (!together) return record(state, step, learnt, events);
+    learn(state, step, learnt);
+    unwritten.push(...events);
   };
   return { record, note, prepare };
 }
