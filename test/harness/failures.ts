@@ -16,3 +16,28 @@ export async function activityFailureOf(run: Promise<unknown>): Promise<Applicat
   assert.ok(cause instanceof ApplicationFailure, String(cause));
   return cause;
 }
+
+/**
+ * The ApplicationFailure a rejected promise carries: thrown by an activity called directly, or the
+ * activity's own failure from a workflow run that failed because of it.
+ */
+export async function applicationFailureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  const cause = error instanceof WorkflowFailedError ? error.cause?.cause : error;
+  assert.ok(cause instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
+  return cause;
+}
+
+/** Like applicationFailureOf, and the failure must be non-retryable (and of `type`, when given). */
+export async function nonRetryableFailureOf(
+  promise: Promise<unknown>,
+  type?: string,
+): Promise<ApplicationFailure> {
+  const failure = await applicationFailureOf(promise);
+  if (type !== undefined) assert.equal(failure.type, type, failure.message);
+  assert.equal(failure.nonRetryable, true, failure.message);
+  return failure;
+}

@@ -5,8 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities/deps.js';
@@ -28,6 +26,7 @@ import { testServices } from '../harness/services.js';
 import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
 import { awsResources } from './fixtures/aws-resources.js';
 import { runPlaybookAction } from './fixtures/playbook-action-workflow.js';
+import { applicationFailureOf, nonRetryableFailureOf } from '../harness/failures.js';
 
 const moto = await startMoto();
 const services = await testServices();
@@ -64,22 +63,8 @@ const run = <A extends keyof Results & PlaybookAction>(action: A, params: Record
 const { ec2, rds, runInstance, describeInstance, createGroup, describeGroup, createDatabase } =
   awsResources(moto);
 
-/** The failure a rejected promise carries: from a workflow run, the activity's own ApplicationFailure. */
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const cause = error instanceof WorkflowFailedError ? error.cause?.cause : error;
-  assert.ok(cause instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-  return cause;
-}
-
 async function nonRetryable(promise: Promise<unknown>, type: string, message: RegExp): Promise<void> {
-  const error = await failure(promise);
-  assert.equal(error.type, type, error.message);
-  assert.equal(error.nonRetryable, true);
-  assert.match(error.message, message);
+  assert.match((await nonRetryableFailureOf(promise, type)).message, message);
 }
 
 /** Requests moto received for one action whose parameter `key` was `value`. */
@@ -288,7 +273,9 @@ describe('AWS remediation actions run by the activity environment', () => {
     const endpoints = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${await freePort()}`];
     for (const endpoint of endpoints) {
       const { rebootRdsInstance } = createAwsActions({ env: { AWS_ENDPOINT_URL: endpoint } });
-      const error = await failure(activityEnv().run(rebootRdsInstance, { instanceId: 'orders' }));
+      const error = await applicationFailureOf(
+        activityEnv().run(rebootRdsInstance, { instanceId: 'orders' }),
+      );
       assert.equal(error.type, 'AwsUnavailable', error.message);
       assert.equal(error.nonRetryable, false);
       assert.match(

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { createLogRotationActions } from '../../activities/cloud/remediation/log-rotation.js';
 import { onCleanup } from '../harness/cleanup.js';
+import { nonRetryableFailureOf } from '../harness/failures.js';
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'dharma-logs-'));
 onCleanup(() => fs.rm(root, { recursive: true, force: true }));
@@ -20,16 +20,8 @@ async function logDir(files: Record<string, string>): Promise<string> {
 
 const read = async (dir: string, name: string) => fs.readFile(path.join(dir, name));
 
-async function rejection(promise: Promise<unknown>, type: string): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ApplicationFailure);
-  assert.equal(error.nonRetryable, true);
-  assert.equal(error.type, type);
-  return error.message;
-}
+const rejection = async (promise: Promise<unknown>, type: string) =>
+  (await nonRetryableFailureOf(promise, type)).message;
 
 describe('rotateLogs', () => {
   it('rotates files over maxBytes, gzips older generations, deletes beyond keep and reports bytes freed', async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { createPostgresConnectionActions } from '../../activities/cloud/remediation/postgres-connections.js';
 import { freshDatabase } from '../db/fresh-database.js';
 import { onCleanup } from '../harness/cleanup.js';
 import { testServices } from '../harness/services.js';
+import { nonRetryableFailureOf } from '../harness/failures.js';
 
 const services = await testServices();
 const fresh = await freshDatabase(services, { migrated: false });
@@ -48,15 +48,7 @@ async function alivePids(pids: number[]): Promise<number[]> {
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ApplicationFailure);
-  assert.equal(error.nonRetryable, true);
-  return error;
-}
+const rejection = (promise: Promise<unknown>) => nonRetryableFailureOf(promise);
 
 describe('terminateIdlePostgresConnections', () => {
   it('terminates sessions idle longer than idleFor, sparing active and excluded ones', async () => {

@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { createSupervisedProcessActions } from '../../activities/cloud/remediation/supervised-process.js';
 import { canConnect, freePort } from '../../lib/net.js';
 import { onCleanup } from '../harness/cleanup.js';
 import { echoServerCommand, startEchoServer } from './fixtures/echo-server-command.js';
+import { nonRetryableFailureOf } from '../harness/failures.js';
 
 const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dharma-run-'));
 onCleanup(() => fs.rm(runDir, { recursive: true, force: true }));
@@ -57,16 +57,8 @@ async function answersFrom(port: number, pid: number): Promise<void> {
   }).catch(() => assert.fail(`port ${port} never answered from pid ${pid}; last: ${last}`));
 }
 
-async function rejection(promise: Promise<unknown>, type: string): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ApplicationFailure);
-  assert.equal(error.nonRetryable, true);
-  assert.equal(error.type, type);
-  return error.message;
-}
+const rejection = async (promise: Promise<unknown>, type: string) =>
+  (await nonRetryableFailureOf(promise, type)).message;
 
 describe('restartSupervisedProcess', () => {
   it('stops a named process and starts its configured command again: the port answers from a new pid', async () => {

@@ -1,14 +1,15 @@
-import { ApplicationFailure, setHandler, type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, type ActivityOptions } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { createCloudActivities } from '../../activities/cloud/index.js';
 import type { createNotifyActivities } from '../../activities/notify/index.js';
 import type { createStoreActivities } from '../../activities/store/index.js';
+import { CONTROL_ACTIVITY_OPTIONS, RESILIENCE_RETRY } from '../lib/activity-options.js';
 import { createApprovalGate } from '../lib/approval.js';
 import type { ApprovalOutcome } from '../lib/approval-contract.js';
 import { changeHash } from '../lib/change-hash.js';
 import { withLock } from '../lib/lock.js';
 import { poolActivities } from '../lib/pool-activities.js';
-import { progressQuery, type RunProgress } from '../lib/progress.js';
+import { trackProgress } from '../lib/progress.js';
 import { COMPENSATION_ACTIVITY_OPTIONS, withSaga } from '../lib/saga.js';
 import {
   INVALID_CHANGE_REQUEST,
@@ -18,15 +19,10 @@ import {
   type ChangeRequestResult,
 } from './contract.js';
 
-const CONTROL_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-} as const satisfies ActivityOptions;
-
-/** Domain resilience defaults: 3 attempts, 1 s initial, doubling; a probe gets 5 s plus slack. */
+/** A probe gets 5 s plus slack per attempt. */
 const PROBE_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+  retry: RESILIENCE_RETRY,
 } as const satisfies ActivityOptions;
 
 /**
@@ -35,15 +31,7 @@ const PROBE_ACTIVITY_OPTIONS = {
  * cancellation after the change was recorded runs the saga's compensations before the lock is released.
  */
 export async function changeRequest(input: ChangeRequestInput): Promise<ChangeRequestResult> {
-  let progress: RunProgress = {
-    state: 'validating',
-    step: 'validating input',
-    updatedAt: new Date().toISOString(),
-  };
-  const report = (state: string, step: string) => {
-    progress = { state, step, updatedAt: new Date().toISOString() };
-  };
-  setHandler(progressQuery, () => progress);
+  const report = trackProgress('validating', 'validating input');
   const gate = createApprovalGate();
   try {
     validateInput(input);

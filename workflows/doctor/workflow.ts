@@ -1,14 +1,8 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  setHandler,
-  TimeoutFailure,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
 import type { pingActivity } from '../../activities/ping.js';
 import { isPoolName, POOLS, siblingQueue, type PoolName } from '../../lib/pools.js';
 import { poolActivities } from '../lib/pool-activities.js';
-import { progressQuery, type RunProgress } from '../lib/progress.js';
+import { trackProgress } from '../lib/progress.js';
 import {
   DEFAULT_DOCTOR_TIMEOUT_SECONDS,
   type DoctorInput,
@@ -55,15 +49,8 @@ export async function doctor(input: DoctorInput = {}): Promise<DoctorResult> {
       'InvalidInput',
     );
   }
-  const started = new Date().toISOString();
   const answered: PoolHealth[] = [];
-  let progress: RunProgress = {
-    state: 'running',
-    step: `pinging ${pools.join(', ')}`,
-    fraction: 0,
-    updatedAt: started,
-  };
-  setHandler(progressQuery, () => progress);
+  const report = trackProgress('running', `pinging ${pools.join(', ')}`, 0);
 
   const check = async (pool: PoolName): Promise<PoolHealth> => {
     const taskQueue = siblingQueue(workflowInfo().taskQueue, pool);
@@ -85,22 +72,12 @@ export async function doctor(input: DoctorInput = {}): Promise<DoctorResult> {
       health = { pool, taskQueue, ok: false, error: describeFailure(error, taskQueue, timeoutSeconds) };
     }
     answered.push(health);
-    progress = {
-      state: 'running',
-      step: `${answered.length} of ${pools.length} pools answered`,
-      fraction: answered.length / pools.length,
-      updatedAt: new Date().toISOString(),
-    };
+    report('running', `${answered.length} of ${pools.length} pools answered`, answered.length / pools.length);
     return health;
   };
 
   const result = { pools: await Promise.all(pools.map(check)) };
   const down = result.pools.filter((p) => !p.ok).map((p) => p.pool);
-  progress = {
-    state: 'completed',
-    step: down.length === 0 ? 'all pools answered' : `not answering: ${down.join(', ')}`,
-    fraction: 1,
-    updatedAt: new Date().toISOString(),
-  };
+  report('completed', down.length === 0 ? 'all pools answered' : `not answering: ${down.join(', ')}`, 1);
   return result;
 }

@@ -1,6 +1,6 @@
-import { ParentClosePolicy, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import { withLock } from '../lib/lock.js';
-import { progressQuery, type RunProgress } from '../lib/progress.js';
+import { trackProgress } from '../lib/progress.js';
 import { provisionActivities } from '../provision/activities.js';
 import { deploymentWorkflowId, type ProvisionInput } from '../provision/contract.js';
 import { provision } from '../provision/workflow.js';
@@ -13,15 +13,7 @@ import type { DriftCheckInput, DriftCheckResult } from './contract.js';
  * through the usual guardrails and approval path.
  */
 export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckResult> {
-  let progress: RunProgress = {
-    state: 'queued',
-    step: 'waiting for the stack lock',
-    updatedAt: new Date().toISOString(),
-  };
-  const report = (state: string, step: string) => {
-    progress = { state, step, updatedAt: new Date().toISOString() };
-  };
-  setHandler(progressQuery, () => progress);
+  const report = trackProgress('queued', 'waiting for the stack lock');
   const { store, tofu, undoTofu } = provisionActivities();
   const { stack, environment } = input;
   const checkId = workflowInfo().workflowId;

@@ -1,8 +1,9 @@
-import { ApplicationFailure, condition, setHandler, type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { can, isRole, type Role } from '../../lib/auth/roles.js';
 import type { createNotifyActivities } from '../../activities/notify/index.js';
 import type { createStoreActivities } from '../../activities/store/index.js';
+import { CONTROL_ACTIVITY_OPTIONS } from './activity-options.js';
 import {
   APPROVAL_REFUSALS,
   approvalStatusQuery,
@@ -17,11 +18,6 @@ import { poolActivities } from './pool-activities.js';
 /** Defaults of APPROVAL_TIMEOUT / APPROVAL_ESCALATE_BEFORE; callers pass the configured values in. */
 export const DEFAULT_APPROVAL_TIMEOUT = '24h';
 export const DEFAULT_APPROVAL_ESCALATE_BEFORE = '1h';
-
-const CONTROL_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-} as const satisfies ActivityOptions;
 
 export interface ApprovalRequest {
   requester: string;

@@ -10,35 +10,22 @@ import {
   sleep,
   uuid4,
   workflowInfo,
-  type ActivityOptions,
-  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { LockActivities } from '../../activities/lock/index.js';
 import { lockGrantedSignal, lockReleaseSignal, lockRenewSignal, lockWorkflowId } from './lock-contract.js';
+import { CONTROL_ACTIVITY_OPTIONS, LOCAL_CONTROL_OPTIONS } from './activity-options.js';
 import { poolActivities } from './pool-activities.js';
 
 /** The default lease; callers pass LOCK_LEASE from settings through their input. */
 export const DEFAULT_LOCK_LEASE = '1h';
 
-const LOCK_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-} as const satisfies ActivityOptions;
-
 /**
- * The request as a local activity: the requester's own worker (orchestration, which hosts requestLock)
- * sends it within the workflow task, with no activity task and no workflow task for its completion.
- * Backoffs stay below localRetryThreshold, so retries stay in the worker; the lock workflow ignores a
- * repeated request id.
+ * Acquisitions started before it replay their request as the activity task they recorded. From it on the
+ * request is a local activity: the requester's own worker (orchestration, which hosts requestLock) sends it
+ * within the workflow task, with no activity task and no workflow task for its completion; the lock
+ * workflow ignores a repeated request id, so a retry in the worker is harmless.
  */
-const LOCAL_LOCK_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  localRetryThreshold: '1m',
-} as const satisfies LocalActivityOptions;
-
-/** Acquisitions started before it replay their request as the activity task they recorded. */
 const LOCAL_REQUEST = 'lock-request-local';
 
 /**
@@ -85,10 +72,10 @@ export async function withLock<T>(
   const leaseMs = msToNumber(options.lease ?? DEFAULT_LOCK_LEASE);
   const requestId = uuid4();
   const lockHandle = getExternalWorkflowHandle(lockWorkflowId(key));
-  const local = proxyLocalActivities<LockActivities>(LOCAL_LOCK_OPTIONS);
+  const local = proxyLocalActivities<LockActivities>(LOCAL_CONTROL_OPTIONS);
   const { requestLock } = patched(LOCAL_REQUEST)
     ? local
-    : poolActivities<LockActivities>('orchestration', LOCK_ACTIVITY_OPTIONS);
+    : poolActivities<LockActivities>('orchestration', CONTROL_ACTIVITY_OPTIONS);
   if (!grantHandlerInstalled) {
     setHandler(lockGrantedSignal, (grant) => void granted.add(grant.requestId));
     grantHandlerInstalled = true;

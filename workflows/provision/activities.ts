@@ -1,4 +1,4 @@
-import { proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import { proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { createDriftScheduleActivities } from '../../activities/control/drift-schedules.js';
 import type { createEventsActivities } from '../../activities/events/index.js';
 import type { createHealthCheckActivities } from '../../activities/cloud/health-checks.js';
@@ -11,25 +11,13 @@ import type { createTerraformActivities } from '../../activities/terraform/index
 import type { createAccessRecheckActivities } from '../../activities/trust/access-recheck.js';
 import type { createPolicyActivities } from '../../activities/trust/policy.js';
 import { TERRAFORM_ACTIVITY_OPTIONS } from '../../lib/tofu/activity-options.js';
+import {
+  CONTROL_ACTIVITY_OPTIONS,
+  LOCAL_CONTROL_OPTIONS,
+  RESILIENCE_RETRY,
+} from '../lib/activity-options.js';
 import { poolActivities } from '../lib/pool-activities.js';
 import { COMPENSATION_ACTIVITY_OPTIONS } from '../lib/saga.js';
-
-/** Writes of the system of record: quick, retried until PostgreSQL answers. */
-const STORE_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-} as const satisfies ActivityOptions;
-
-/**
- * The same writes as local activities: they run on the orchestration worker that runs the workflow, with
- * no round trip through the server each. Backoffs stay below localRetryThreshold, so a retry happens in
- * the worker under the same activity id, and the writes keyed on it stay idempotent.
- */
-const LOCAL_STORE_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  localRetryThreshold: '1m',
-} as const satisfies LocalActivityOptions;
 
 /**
  * tofu runs use the terraform pool's own options: a short heartbeat timeout so a cancellation reaches
@@ -53,7 +41,7 @@ const EVALUATION_ACTIVITY_OPTIONS = {
 /** Health checks: domain resilience defaults (3 attempts, 1 s initial, doubling), so a target gets seconds to come up. */
 const HEALTH_CHECK_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+  retry: RESILIENCE_RETRY,
 } as const satisfies ActivityOptions;
 
 type Store = ReturnType<typeof createDeploymentActivities> &
@@ -68,9 +56,9 @@ type Trust = ReturnType<typeof createPolicyActivities> & ReturnType<typeof creat
 /** The activity proxies of the provision saga and the drift check, each bound to its pool. Call inside a workflow. */
 export function provisionActivities() {
   return {
-    store: poolActivities<Store>('orchestration', STORE_ACTIVITY_OPTIONS),
-    /** The orchestration pool's activities run by the workflow's own worker (see LOCAL_STORE_OPTIONS). */
-    local: proxyLocalActivities<Store>(LOCAL_STORE_OPTIONS),
+    store: poolActivities<Store>('orchestration', CONTROL_ACTIVITY_OPTIONS),
+    /** The orchestration pool's activities run by the workflow's own worker (see LOCAL_CONTROL_OPTIONS). */
+    local: proxyLocalActivities<Store>(LOCAL_CONTROL_OPTIONS),
     tofu: poolActivities<Terraform>('terraform', TOFU_ACTIVITY_OPTIONS),
     trust: poolActivities<Trust>('trust', EVALUATION_ACTIVITY_OPTIONS),
     ml: poolActivities<ReturnType<typeof createMlActivities>>('ml', EVALUATION_ACTIVITY_OPTIONS),

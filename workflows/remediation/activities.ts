@@ -1,4 +1,4 @@
-import { proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import { proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { createProbeActivities } from '../../activities/cloud/probes.js';
 import type { createEventsActivities } from '../../activities/events/index.js';
 import type { createMlActivities } from '../../activities/ml/index.js';
@@ -6,34 +6,21 @@ import type { createNotifyActivities } from '../../activities/notify/index.js';
 import type { IncidentActivities } from '../../activities/store/incidents.js';
 import type { RemediationStoreActivities } from '../../activities/store/remediation.js';
 import { actionBinding, type PlaybookAction } from '../../lib/playbooks/actions.js';
+import {
+  CONTROL_ACTIVITY_OPTIONS,
+  LOCAL_CONTROL_OPTIONS,
+  RESILIENCE_RETRY,
+} from '../lib/activity-options.js';
 import { poolActivities } from '../lib/pool-activities.js';
 
-/** Store writes are idempotent, so they retry without limit until PostgreSQL is back. */
-export const STORE_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-} as const satisfies ActivityOptions;
-
-/**
- * The same writes as local activities, run by the orchestration worker that runs the workflow: no round
- * trip through the server each, which is what an alert storm of new incidents spends its time on.
- * Backoffs stay below localRetryThreshold, so a retry keeps its activity id and the writes keyed on it
- * stay idempotent.
- */
-export const LOCAL_STORE_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  localRetryThreshold: '1m',
-} as const satisfies LocalActivityOptions;
-
-/** Domain resilience defaults for the on-call webhook: 3 attempts, 1 s initial, doubling. */
-export const NOTIFY_ACTIVITY_OPTIONS = {
+/** The on-call webhook. */
+const NOTIFY_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+  retry: RESILIENCE_RETRY,
 } as const satisfies ActivityOptions;
 
 /** The classifier is an in-process model: a few quick attempts, then the incident escalates instead. */
-export const CLASSIFY_ACTIVITY_OPTIONS = {
+const CLASSIFY_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
 } as const satisfies ActivityOptions;
@@ -42,22 +29,21 @@ export const CLASSIFY_ACTIVITY_OPTIONS = {
  * One probe call is one observation: verification repeats the probes itself over its window, so an
  * activity retry would only blur when the target came back.
  */
-export const PROBE_ACTIVITY_OPTIONS = {
+const PROBE_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 1 },
 } as const satisfies ActivityOptions;
 
 /** Default of a playbook step's `timeout`. */
-export const DEFAULT_ACTION_TIMEOUT = '5m';
+const DEFAULT_ACTION_TIMEOUT = '5m';
 
 /**
  * Actions touch real systems: a transient failure (network, throttling) gets two more tries; bad input,
  * allow-list refusals and missing resources are typed non-retryable by the actions themselves.
  */
-export const ACTION_RETRY = {
+const ACTION_RETRY = {
+  ...RESILIENCE_RETRY,
   initialInterval: '2s',
-  backoffCoefficient: 2,
-  maximumAttempts: 3,
 } as const satisfies ActivityOptions['retry'];
 
 /** The cloud pool's probes; each throws CheckFailed when it does not see health. */
@@ -70,11 +56,11 @@ type Events = ReturnType<typeof createEventsActivities>;
 export function remediationActivities(local: boolean) {
   return {
     store: local
-      ? proxyLocalActivities<Store>(LOCAL_STORE_OPTIONS)
-      : poolActivities<Store>('orchestration', STORE_ACTIVITY_OPTIONS),
+      ? proxyLocalActivities<Store>(LOCAL_CONTROL_OPTIONS)
+      : poolActivities<Store>('orchestration', CONTROL_ACTIVITY_OPTIONS),
     events: local
-      ? proxyLocalActivities<Events>(LOCAL_STORE_OPTIONS)
-      : poolActivities<Events>('orchestration', STORE_ACTIVITY_OPTIONS),
+      ? proxyLocalActivities<Events>(LOCAL_CONTROL_OPTIONS)
+      : poolActivities<Events>('orchestration', CONTROL_ACTIVITY_OPTIONS),
     notify: poolActivities<ReturnType<typeof createNotifyActivities>>(
       'orchestration',
       NOTIFY_ACTIVITY_OPTIONS,

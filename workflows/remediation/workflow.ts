@@ -12,7 +12,7 @@ import type { NormalizedAlert } from '../../lib/alerts/alert.js';
 import type { IncidentStatus } from '../../lib/incidents/repository.js';
 import type { Playbook } from '../../lib/playbooks/schema.js';
 import { createApprovalGate } from '../lib/approval.js';
-import { progressQuery, type RunProgress } from '../lib/progress.js';
+import { trackProgress } from '../lib/progress.js';
 import { remediationActivities } from './activities.js';
 import {
   alertSignal,
@@ -46,16 +46,12 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   let incident: IncidentState | undefined = input.incident;
   const queue: NormalizedAlert[] = [...(input.pending ?? [])];
   let alertResolved = false;
-  let progress: RunProgress = { state: 'waiting', step: 'waiting for alerts', updatedAt: now() };
-  const report = (state: string, step: string) => {
-    progress = { state, step, updatedAt: now() };
-  };
+  const report = trackProgress('waiting', 'waiting for alerts');
   setHandler(alertSignal, (alert) => {
     queue.push(alert);
     if (alert.status === 'resolved') alertResolved = true;
   });
   setHandler(incidentQuery, () => incident ?? null);
-  setHandler(progressQuery, () => progress);
 
   for (;;) {
     await condition(() => queue.length > 0);
