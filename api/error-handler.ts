@@ -1,14 +1,11 @@
 import type { FastifyError, FastifyRequest } from 'fastify';
 import type { ApiApp } from './app.js';
-import { InvalidCursor } from '../lib/db/audit.js';
-import { AuthenticationFailed } from '../lib/auth/verify.js';
+import { catalogErrorFor } from './domain-errors.js';
 import {
   ApiError,
-  BadRequest,
   DependencyUnavailable,
   InternalError,
   RouteNotFound,
-  Unauthenticated,
   ValidationFailed,
   type FieldProblem,
 } from './errors.js';
@@ -77,8 +74,8 @@ function routeSchemaPart(request: FastifyRequest, part: string): unknown {
 
 function toApiError(error: FastifyError, request: FastifyRequest): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof AuthenticationFailed) return new Unauthenticated(error.reason, error.message);
-  if (error instanceof InvalidCursor) return new BadRequest(error.message);
+  const cataloged = catalogErrorFor(error);
+  if (cataloged) return cataloged;
   if (error.validation) {
     const part = error.validationContext ?? 'body';
     return new ValidationFailed(fieldProblems(error.validation, part, routeSchemaPart(request, part)));

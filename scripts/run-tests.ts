@@ -9,7 +9,12 @@ import path from 'node:path';
 import { servicesEnv, startServices } from '../test/harness/services.js';
 
 function testFiles(target: string): string[] {
-  if (statSync(target).isFile()) return [target];
+  const stats = statSync(target, { throwIfNoEntry: false });
+  if (!stats) {
+    console.error(`run-tests: ${target}: no such file or folder (expected test files or folders below test/)`);
+    process.exit(2);
+  }
+  if (stats.isFile()) return [target];
   return readdirSync(target, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(target, entry.name);
     if (entry.isDirectory()) return testFiles(full);

@@ -1,13 +1,6 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import {
-  BlueprintExists,
-  BlueprintInvalid,
-  BlueprintNotFound,
-  BlueprintSyntaxError,
-  BlueprintVersionConflict,
-} from '../../lib/blueprints/errors.js';
 import { formatBlueprint, parseBlueprintText, type BlueprintFormat } from '../../lib/blueprints/format.js';
 import {
   cloneBlueprint,
@@ -29,13 +22,7 @@ import {
 } from '../../lib/blueprints/schema.js';
 import { validateBlueprintInput } from '../../lib/blueprints/validate.js';
 import type { ApiContext } from '../context.js';
-import {
-  BlueprintConflict,
-  BlueprintNotFoundError,
-  BlueprintSyntaxInvalid,
-  ValidationFailed,
-  type ApiError,
-} from '../errors.js';
+import { ValidationFailed } from '../errors.js';
 import { authenticate, principalOf, requirePermission } from '../guards.js';
 import { idempotency } from '../idempotency.js';
 import { AUTHENTICATED_ERRORS, BEARER, errorResponses, IdempotencyHeaders } from '../schemas.js';
@@ -96,32 +83,6 @@ const CONTENT_TYPES: Record<BlueprintFormat, string> = {
   json: 'application/json; charset=utf-8',
 };
 
-/** The API's error for a blueprint library error; anything else goes to the shared error handler. */
-function apiError(error: unknown): unknown {
-  if (error instanceof BlueprintInvalid) {
-    return new ValidationFailed(
-      error.problems.map((p) => ({ in: 'body', field: p.pointer, message: p.message, path: p.path })),
-    );
-  }
-  if (error instanceof BlueprintSyntaxError)
-    return new BlueprintSyntaxInvalid(error.message, error.line, error.column);
-  if (error instanceof BlueprintNotFound) return new BlueprintNotFoundError(error.message);
-  if (error instanceof BlueprintExists || error instanceof BlueprintVersionConflict) {
-    const conflict: ApiError = new BlueprintConflict(error.message);
-    if (error instanceof BlueprintVersionConflict) conflict.details = { latest: error.latest };
-    return conflict;
-  }
-  return error;
-}
-
-async function mapped<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw apiError(error);
-  }
-}
-
 function created(reply: FastifyReply, stored: StoredBlueprint) {
   return reply
     .code(201)
@@ -175,10 +136,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
       ...writeOnce,
     },
     async (request, reply) =>
-      created(
-        reply,
-        await mapped(() => createBlueprint(ctx.db, validateBlueprintInput(request.body), actor(request))),
-      ),
+      created(reply, await createBlueprint(ctx.db, validateBlueprintInput(request.body), actor(request))),
   );
 
   app.get(
@@ -196,7 +154,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
     },
     async (request, reply) => {
       const { version } = request.query;
-      const stored = await mapped(() => getBlueprint(ctx.db, request.params.id, version ? { version } : {}));
+      const stored = await getBlueprint(ctx.db, request.params.id, version ? { version } : {});
       return reply.header('etag', `"${stored.hash}"`).send(stored.blueprint);
     },
   );
@@ -216,7 +174,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
       ...write,
     },
     async (request, reply) => {
-      const input = await mapped(() => validateBlueprintInput(request.body));
+      const input = validateBlueprintInput(request.body);
       if (input.id !== undefined && input.id !== request.params.id) {
         throw new ValidationFailed([
           {
@@ -226,7 +184,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
           },
         ]);
       }
-      const result = await mapped(() => updateBlueprint(ctx.db, request.params.id, input, actor(request)));
+      const result = await updateBlueprint(ctx.db, request.params.id, input, actor(request));
       return reply.header('etag', `"${result.hash}"`).send(result.blueprint);
     },
   );
@@ -244,7 +202,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
       ...write,
     },
     async (request, reply) => {
-      await mapped(() => deleteBlueprint(ctx.db, request.params.id));
+      await deleteBlueprint(ctx.db, request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -264,10 +222,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
       ...writeOnce,
     },
     async (request, reply) =>
-      created(
-        reply,
-        await mapped(() => cloneBlueprint(ctx.db, request.params.id, request.body, actor(request))),
-      ),
+      created(reply, await cloneBlueprint(ctx.db, request.params.id, request.body, actor(request))),
   );
 
   app.get(
@@ -282,7 +237,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
       },
       ...read,
     },
-    async (request) => ({ items: await mapped(() => listBlueprintVersions(ctx.db, request.params.id)) }),
+    async (request) => ({ items: await listBlueprintVersions(ctx.db, request.params.id) }),
   );
 
   app.get(
@@ -301,9 +256,7 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
     async (request, reply) => {
       const format: BlueprintFormat = request.query.format ?? 'yaml';
       const { version } = request.query;
-      const { blueprint } = await mapped(() =>
-        getBlueprint(ctx.db, request.params.id, version ? { version } : {}),
-      );
+      const { blueprint } = await getBlueprint(ctx.db, request.params.id, version ? { version } : {});
       return reply
         .type(CONTENT_TYPES[format])
         .header(
@@ -337,8 +290,8 @@ const blueprintsRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (
       },
       async (request, reply) => {
         const format: BlueprintFormat = /json/.test(request.headers['content-type'] ?? '') ? 'json' : 'yaml';
-        const input = await mapped(() => validateBlueprintInput(parseBlueprintText(request.body, format)));
-        return created(reply, await mapped(() => createBlueprint(ctx.db, input, actor(request))));
+        const input = validateBlueprintInput(parseBlueprintText(request.body, format));
+        return created(reply, await createBlueprint(ctx.db, input, actor(request)));
       },
     );
     done();

@@ -3,9 +3,8 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from 'typebox';
 import { getArtifactText } from '../../lib/artifacts/store.js';
 import { redactPlanJson } from '../../lib/deployments/plan-redact.js';
-import { BlueprintNotFound } from '../../lib/blueprints/errors.js';
 import { getDeployment, type DeploymentRecord } from '../../lib/deployments/repository.js';
-import { NoPreviousDeployment, startRollback, type StartedRollback } from '../../lib/deployments/rollback.js';
+import { startRollback } from '../../lib/deployments/rollback.js';
 import {
   startDeployment,
   type DeploymentStarter,
@@ -21,12 +20,7 @@ import {
   type ProvisionInput,
 } from '../../workflows/provision/contract.js';
 import type { ApiContext } from '../context.js';
-import {
-  BlueprintNotFoundError,
-  DeploymentNotFound,
-  NothingToRollBackTo,
-  PlanNotAvailable,
-} from '../errors.js';
+import { DeploymentNotFound, PlanNotAvailable } from '../errors.js';
 import { authenticate, principalOf, requirePermission, zeroTrust } from '../guards.js';
 import { idempotency, IDEMPOTENCY_HEADER } from '../idempotency.js';
 import { ProvisionRequest, type ProvisionRequestBody } from '../provision-type.js';
@@ -165,15 +159,6 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
     };
   };
 
-  const withBlueprintErrors = async <R>(fn: () => Promise<R>): Promise<R> => {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof BlueprintNotFound) throw new BlueprintNotFoundError(error.message);
-      throw error;
-    }
-  };
-
   const productionGuard = (environment: string, blueprintId: string) =>
     environment === 'production'
       ? { resource: `deployments/${environment}/${blueprintId}`, action: 'deploy', environment }
@@ -205,11 +190,13 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
       const principal = principalOf(request);
       const { unique, reuse } = uniqueFor(principal, request.headers[IDEMPOTENCY_HEADER]);
       const body = request.body;
-      const started = await withBlueprintErrors(() =>
-        startDeployment(starter, provisionSpec.prepareInput({ ...body }, principal) as ProvisionInput, {
+      const started = await startDeployment(
+        starter,
+        provisionSpec.prepareInput({ ...body }, principal) as ProvisionInput,
+        {
           workflowId: deploymentWorkflowId(body.blueprintId, body.environment, unique.slice(0, 12)),
           reuse,
-        }),
+        },
       );
       const view = startedView(started);
       return reply.code(202).header('location', view.links.self).send(view);
@@ -309,22 +296,14 @@ const deploymentsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (ap
         {},
         principal,
       ) as ProvisionInput;
-      let started: StartedRollback;
-      try {
-        started = await withBlueprintErrors(() =>
-          startRollback(starter, {
-            from: row,
-            requester,
-            ...(requesterAccess ? { requesterAccess } : {}),
-            settings,
-            ...(note ? { note } : {}),
-            ...uniqueFor(principal, request.headers[IDEMPOTENCY_HEADER]),
-          }),
-        );
-      } catch (error) {
-        if (error instanceof NoPreviousDeployment) throw new NothingToRollBackTo(error.message);
-        throw error;
-      }
+      const started = await startRollback(starter, {
+        from: row,
+        requester,
+        ...(requesterAccess ? { requesterAccess } : {}),
+        settings,
+        ...(note ? { note } : {}),
+        ...uniqueFor(principal, request.headers[IDEMPOTENCY_HEADER]),
+      });
       const view = startedView(started);
       return reply.code(202).header('location', view.links.self).send(view);
     },

@@ -130,6 +130,9 @@ describe('POST /v1/deployments with the tenant-database starter', () => {
     assert.equal(retry.headers['idempotent-replayed'], 'true');
     assert.equal(retry.json<Started>().deploymentId, started.deploymentId);
     assert.equal((await deploy({ ...request, environment: 'staging' }, key)).statusCode, 409);
+    const unknown = await deploy({ ...request, blueprintId: `missing-${unique()}` });
+    assert.equal(unknown.statusCode, 404, unknown.body);
+    assert.equal(unknown.json<{ error: string }>().error, 'blueprint_not_found');
 
     const deployment = await settled(started.deploymentId);
     assert.equal(deployment.state, 'completed', deployment.failure);
@@ -230,6 +233,7 @@ describe('POST /v1/deployments/{id}/rollback', () => {
       });
     const nothingBefore = await rollbackOf(first.deploymentId);
     assert.equal(nothingBefore.statusCode, 409, 'a first deployment has nothing to roll back to');
+    assert.equal(nothingBefore.json<{ error: string }>().error, 'no_previous_deployment');
 
     const saved = await app.inject({
       method: 'PUT',
