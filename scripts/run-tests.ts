@@ -11,7 +11,9 @@ import { servicesEnv, startServices } from '../test/harness/services.js';
 function testFiles(target: string): string[] {
   const stats = statSync(target, { throwIfNoEntry: false });
   if (!stats) {
-    console.error(`run-tests: ${target}: no such file or folder (expected test files or folders below test/)`);
+    console.error(
+      `run-tests: ${target}: no such file or folder (expected test files or folders below test/)`,
+    );
     process.exit(2);
   }
   if (stats.isFile()) return [target];
