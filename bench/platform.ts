@@ -10,7 +10,9 @@ import { stopChild } from '../lib/embedded/temporal-dev-server.js';
 import { freePort } from '../lib/net.js';
 import { packageRoot } from '../lib/package-root.js';
 import { taskQueueFor, type PoolName } from '../lib/pools.js';
+import { bundleWorkflows } from '../scripts/bundle-workflows.js';
 import { startServices, type StartedServices } from '../test/harness/services.js';
+import { usablePrebundle } from '../workers/workflow-code.js';
 import { spawnDharma, waitFor, type DharmaProcess } from './processes.js';
 
 const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
@@ -79,13 +81,20 @@ export async function spawnApi(
   return { proc, url };
 }
 
-/** `dharma worker --pool <pools>` in its own process, once each of its queues has a poller. */
+/**
+ * `dharma worker --pool <pools>` in its own process, once each of its queues has a poller. The workflow
+ * code is prebundled first when sources changed since the last build, so the worker loads it as `npm start`
+ * does: bundling at start would run webpack in the worker and put its peak into the memory measured.
+ */
 export async function spawnWorker(
   platform: BenchPlatform,
   pools: PoolName[],
   env: Record<string, string>,
   cleanups: Cleanups,
 ): Promise<DharmaProcess> {
+  if (pools.includes('orchestration') && !usablePrebundle()) {
+    console.log(`workflow sources changed since the last build: prebundled into ${await bundleWorkflows()}`);
+  }
   const proc = spawnDharma(`worker ${pools.join(',')}`, ['worker', '--pool', pools.join(',')], {
     ...platform.env,
     ...env,

@@ -22,7 +22,7 @@ function newestMtime(dir: string): number {
  * Compiled code uses the bundle built with it. From sources (tsx, tests) the prebundle may predate an
  * edit, so it is used only when newer than every bundled source; otherwise the worker bundles at start.
  */
-function usablePrebundle(): string | undefined {
+export function usablePrebundle(): string | undefined {
   const bundle = workflowBundlePath();
   if (!existsSync(bundle)) return undefined;
   if (!RUNS_FROM_SOURCE) return bundle;
