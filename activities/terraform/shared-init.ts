@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArtifactCorrupt } from '../../lib/artifacts/store.js';
@@ -11,6 +11,8 @@ export const LOCK_FILE = '.terraform.lock.hcl';
 const DATA_DIR = 'data';
 /** Written by `tofu init` into the data dir once the backend is initialized: its presence means ready. */
 const BACKEND_STATE = 'terraform.tfstate';
+/** Beside the data dir: what the provider packages it links to looked like when it was initialized. */
+const PACKAGES_FINGERPRINT = 'packages.fingerprint';
 
 /**
  * Initialized data dirs (TF_DATA_DIR), one per provider set, shared by the worker processes of a host
@@ -65,6 +67,49 @@ export interface InitializedDir {
 
 const initializing = new Map<string, Promise<void>>();
 
+/**
+ * Size and modification time of every file of the provider packages the data dir links to (tofu links
+ * packages from a filesystem mirror instead of copying them). The lock file holds their checksums, so a
+ * package rebuilt in the mirror under the same version (a Dharma upgrade, `npm run setup` after an edit of
+ * the provider) makes every later command fail on a checksum mismatch until tofu init runs again.
+ */
+async function packagesFingerprint(dataDir: string): Promise<string> {
+  const root = path.join(dataDir, 'providers');
+  const seen: string[] = [];
+  const walk = async (dir: string, linked: boolean): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      const throughLink = linked || entry.isSymbolicLink();
+      const info = await stat(full).catch(() => undefined);
+      if (!info) seen.push(`${path.relative(root, full)} missing`);
+      else if (info.isDirectory()) await walk(full, throughLink);
+      else if (throughLink) seen.push(`${path.relative(root, full)} ${info.size} ${info.mtimeMs}`);
+    }
+  };
+  await walk(root, false);
+  return createHash('sha256').update(seen.sort().join('\n')).digest('hex');
+}
+
+/** Ready when initialized and the packages it links to are still the ones it was initialized with. */
+async function ready(dir: string): Promise<boolean> {
+  const dataDir = path.join(dir, DATA_DIR);
+  if (!(await exists(path.join(dataDir, BACKEND_STATE)))) return false;
+  const recorded = await readFile(path.join(dir, PACKAGES_FINGERPRINT), 'utf8').catch(() => undefined);
+  return recorded === (await packagesFingerprint(dataDir));
+}
+
+/**
+ * Moves an out-of-date directory out of the way so it can be made again. Another process may have
+ * replaced it meanwhile: only a directory still out of date is moved.
+ */
+async function retire(dir: string): Promise<void> {
+  if (!(await exists(dir)) || (await ready(dir))) return;
+  const retired = `${dir}.retired.${process.pid}.${randomUUID().slice(0, 8)}`;
+  await rename(dir, retired).catch(() => undefined);
+  await rm(retired, { recursive: true, force: true });
+}
+
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
@@ -86,8 +131,11 @@ async function initialize(dir: string, terraformBlock: unknown, init: TofuRunOpt
       cwd: scratch,
       env: { ...init.env, TF_DATA_DIR: path.join(scratch, DATA_DIR) },
     });
+    const fingerprint = await packagesFingerprint(path.join(scratch, DATA_DIR));
+    await writeFile(path.join(scratch, PACKAGES_FINGERPRINT), fingerprint);
+    await retire(dir);
     await rename(scratch, dir).catch(async (error: unknown) => {
-      if (!(await exists(path.join(dir, DATA_DIR, BACKEND_STATE)))) throw error;
+      if (!(await ready(dir))) throw error;
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -96,8 +144,8 @@ async function initialize(dir: string, terraformBlock: unknown, init: TofuRunOpt
 
 /**
  * The initialized data dir for this provider set, running `tofu init` only the first time on this host
- * (providers from the filesystem mirror, as configured by the CLI config). `init.env` must reach the
- * state backend: init connects to it.
+ * (providers from the filesystem mirror, as configured by the CLI config), and again when a provider
+ * package changed in the mirror. `init.env` must reach the state backend: init connects to it.
  */
 export async function initializedDir(
   terraformBlock: Record<string, unknown>,
@@ -115,8 +163,8 @@ export async function initializedDir(
     .slice(0, 32);
   const dir = path.join(CACHE_ROOT, key);
   const dataDir = path.join(dir, DATA_DIR);
-  // Checked on every use: a temp-directory cleaner may have removed it since.
-  if (!(await exists(path.join(dataDir, BACKEND_STATE)))) {
+  // Checked on every use: a temp-directory cleaner may have removed it since, or setup rebuilt a provider.
+  if (!(await ready(dir))) {
     let pending = initializing.get(key);
     if (!pending) {
       pending = initialize(dir, terraformBlock, { ...init, cwd: dir }).finally(() =>

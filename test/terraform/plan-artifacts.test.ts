@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActivityDeps } from '../../activities/deps.js';
 import type { ApplyOutcome, PlanOutcome, PreparedWorkspace } from '../../activities/terraform/contract.js';
-import { initializedDir, sharedConfig } from '../../activities/terraform/shared-init.js';
-import { stateConnString } from '../../activities/terraform/workdir.js';
-import { ArtifactCorrupt, artifactRef, getArtifactText } from '../../lib/artifacts/store.js';
+import { artifactRef, getArtifactText } from '../../lib/artifacts/store.js';
 import { REDACTED } from '../../lib/deployments/plan-redact.js';
-import { createLogger } from '../../lib/logger.js';
 import { TERRAFORM_FAILURES } from '../../lib/tofu/activity-options.js';
-import { requireTofu, tofuCliConfigFile, tofuEnv } from '../../lib/tofu-tools.js';
-import { tofuProcessEnv } from '../../lib/tofu/runner.js';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
-import { onCleanup } from '../harness/cleanup.js';
 import { terraformFixture } from './terraform-fixture.js';
 
 /**
  * What the terraform pool keeps between plan and apply (issue 4): the plan JSON stored without secrets,
- * the plan bound to its hash at plan time, and one `tofu init` per provider set instead of one per run.
+ * and the plan bound to its hash at plan time (one `tofu init` per provider set: shared-init.test.ts).
  */
 const fx = await terraformFixture();
 const SECRET = `s3cr3t-${randomUUID()}`;
@@ -34,13 +24,6 @@ const secretStack = await fx.blueprint({
   variables: { token: { type: 'string', sensitive: true, default: SECRET } },
   resources: [{ type: 'terraform_data', name: 'holder', properties: { input: '${var.token}' } }],
   outputs: { token: { value: '${terraform_data.holder.output}', sensitive: true } },
-});
-
-const clockStack = await fx.blueprint({
-  name: `clock-${randomUUID().slice(0, 8)}`,
-  provider: 'local',
-  region: 'local',
-  resources: [{ type: 'time_static', name: 'born' }],
 });
 
 async function planned(): Promise<{ ws: PreparedWorkspace; plan: PlanOutcome }> {
@@ -121,64 +104,5 @@ describe('plan artifacts and the shared tofu init', () => {
       ['terraform_data.holder'],
     );
     await fx.run('destroyWorkspace', { workspace: ws });
-  });
-
-  it('runs tofu init once per provider set and host, again only when its directory is gone', async () => {
-    // A CLI config of its own gives this test a provider set no other run on the host has initialized.
-    const dir = await mkdtemp(path.join(tmpdir(), 'dharma-init-test-'));
-    onCleanup(() => rm(dir, { recursive: true, force: true }));
-    const cliConfig = path.join(dir, 'tofu.rc');
-    await copyFile(tofuCliConfigFile(), cliConfig);
-    const deps: ActivityDeps = {
-      db: fx.db,
-      temporal: fx.client,
-      logger: createLogger('test'),
-      env: { TOFU_CLI_CONFIG: cliConfig },
-    };
-    const { result: ws } = await fx.run<PreparedWorkspace>('prepareWorkspace', {
-      deploymentId: `dep-${randomUUID().slice(0, 8)}`,
-      blueprintId: clockStack,
-      blueprintVersion: '1.0.0',
-      environment: 'dev',
-      stack: `init-${randomUUID().slice(0, 8)}`,
-    });
-    const files = JSON.parse(await getArtifactText(fx.db, ws.configRef)) as Record<string, string>;
-    const config = sharedConfig(files, ws.configRef);
-    assert.equal(config.schemaName, ws.stateSchema);
-    assert.ok(!config.files['main.tf.json']!.includes(ws.stateSchema), 'the schema leaves the files');
-    const env = tofuProcessEnv(tofuEnv(deps.env), {
-      PG_CONN_STR: stateConnString(deps),
-      PG_SCHEMA_NAME: config.schemaName,
-    });
-    const init = (lines: string[]) =>
-      initializedDir(config.terraformBlock, { binary: requireTofu(), env, onLine: (l) => lines.push(l) });
-
-    const [first, second] = [[] as string[], [] as string[]];
-    const [a, b] = await Promise.all([init(first), init(second)]);
-    assert.deepEqual(a, b);
-    assert.ok(a.lockFile, 'time is installed from the mirror: a lock file');
-    assert.equal(
-      [first, second].filter((lines) => lines.some((l) => /Initializing provider plugins/.test(l))).length,
-      1,
-      'two callers at once, one tofu init',
-    );
-    onCleanup(() => rm(path.dirname(a.dataDir), { recursive: true, force: true }));
-
-    const later: string[] = [];
-    await init(later);
-    assert.deepEqual(later, [], 'initialized before: no tofu run');
-
-    await rm(path.dirname(a.dataDir), { recursive: true, force: true });
-    const again: string[] = [];
-    assert.deepEqual(await init(again), a);
-    assert.ok(
-      again.some((l) => /Initializing provider plugins/.test(l)),
-      'a removed directory is made again',
-    );
-
-    assert.throws(
-      () => sharedConfig({ 'main.tf.json': JSON.stringify({ terraform: {} }) }, 'art_x'),
-      ArtifactCorrupt,
-    );
   });
 });
