@@ -156,6 +156,16 @@ func (r *pgResource) Configure(_ context.Context, req resource.ConfigureRequest,
 	r.client = client
 }
 
+// open reads the request's plan or state (get) into model and connects to the provider's database; nil
+// when either failed, with the diagnostics saying why. The caller closes the connection.
+func (r *pgResource) open(ctx context.Context, get func(context.Context, any) diag.Diagnostics, model any, diags *diag.Diagnostics) *pgx.Conn {
+	diags.Append(get(ctx, model)...)
+	if diags.HasError() {
+		return nil
+	}
+	return r.connect(ctx, "", diags)
+}
+
 // connect opens a connection or records why it could not.
 func (r *pgResource) connect(ctx context.Context, database string, diags *diag.Diagnostics) *pgx.Conn {
 	conn, err := r.client.Connect(ctx, database)

@@ -72,11 +72,7 @@ func (r *databaseResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 
 func (r *databaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan databaseModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	conn := r.connect(ctx, "", &resp.Diagnostics)
+	conn := r.open(ctx, req.Plan.Get, &plan, &resp.Diagnostics)
 	if conn == nil {
 		return
 	}
@@ -126,11 +122,7 @@ func (r *databaseResource) readInto(ctx context.Context, conn *pgx.Conn, m *data
 
 func (r *databaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state databaseModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	conn := r.connect(ctx, "", &resp.Diagnostics)
+	conn := r.open(ctx, req.State.Get, &state, &resp.Diagnostics)
 	if conn == nil {
 		return
 	}

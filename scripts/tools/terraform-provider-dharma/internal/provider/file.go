@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -20,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -112,19 +114,25 @@ func write(m fileModel) error {
 	return os.Rename(tmp.Name(), name)
 }
 
-func (r *fileResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+// writePlanned writes the planned file and records it as the new state: creating and updating a file
+// are the same atomic replacement.
+func writePlanned(ctx context.Context, planned tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
 	var plan fileModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(planned.Get(ctx, &plan)...)
+	if diags.HasError() {
 		return
 	}
 	if err := write(plan); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Cannot write %s", plan.Filename.ValueString()), err.Error())
+		diags.AddError(fmt.Sprintf("Cannot write %s", plan.Filename.ValueString()), err.Error())
 		return
 	}
 	plan.ID = plan.Filename
 	plan.ContentSHA256 = types.StringValue(sha256Hex(plan.Content.ValueString()))
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	diags.Append(state.Set(ctx, plan)...)
+}
+
+func (r *fileResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	writePlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 // Read compares the file on disk with the state: other content or permissions become the state, so
@@ -161,18 +169,7 @@ func (r *fileResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 }
 
 func (r *fileResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan fileModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := write(plan); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Cannot write %s", plan.Filename.ValueString()), err.Error())
-		return
-	}
-	plan.ID = plan.Filename
-	plan.ContentSHA256 = types.StringValue(sha256Hex(plan.Content.ValueString()))
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	writePlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *fileResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

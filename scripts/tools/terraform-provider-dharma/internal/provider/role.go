@@ -86,11 +86,7 @@ func roleOptions(m roleModel, clearPassword bool) string {
 
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	conn := r.connect(ctx, "", &resp.Diagnostics)
+	conn := r.open(ctx, req.Plan.Get, &plan, &resp.Diagnostics)
 	if conn == nil {
 		return
 	}
@@ -106,11 +102,7 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state roleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	conn := r.connect(ctx, "", &resp.Diagnostics)
+	conn := r.open(ctx, req.State.Get, &state, &resp.Diagnostics)
 	if conn == nil {
 		return
 	}
