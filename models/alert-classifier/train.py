@@ -12,7 +12,6 @@ and the metrics section of model-card.md. Seeds are fixed: the same versions giv
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -25,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from onnx_common import finish_onnx, prettier, session, today, versions, write_metrics_section  # noqa: E402
+from onnx_common import OPSET, finish_onnx, model_meta, parity, prettier, session, write_metrics_section  # noqa: E402
 
 from data import CLASSES, LABEL_NOISE, generate  # noqa: E402
 from text_features import BUCKETS, alert_text, vectorize  # noqa: E402
@@ -35,10 +34,8 @@ MODEL_VERSION = "1.0.0"
 TRAIN_SIZE, TEST_SIZE = 12_000, 4_000
 TRAIN_SEED, TEST_SEED, FIXTURE_SEED = 20260201, 20260202, 13
 C = 8.0
-OPSET = {"": 17, "ai.onnx.ml": 3}
 # Default of ALERT_CLASSIFIER_MIN_CONFIDENCE (lib/config.ts): below it no playbook is chosen automatically.
 MIN_CONFIDENCE = 0.6
-SKLEARN_PARITY_TOLERANCE = 1e-5
 
 
 def matrix(alerts: list[dict]) -> np.ndarray:
@@ -111,26 +108,20 @@ def main() -> None:
     (HERE / "model.onnx").write_bytes(onnx_bytes)
     ort_session = session(onnx_bytes)
     p_onnx = ort_session.run(["probabilities"], {"features": x_test})[0]
-    max_diff = float(np.max(np.abs(p_onnx - model.predict_proba(x_test))))
-    if max_diff > SKLEARN_PARITY_TOLERANCE:
-        sys.exit(f"ONNX export disagrees with scikit-learn: max |diff| {max_diff:.2e}")
+    max_diff = parity(p_onnx, model.predict_proba(x_test))
 
     predicted = p_onnx.argmax(axis=1)
     confident = p_onnx.max(axis=1) >= MIN_CONFIDENCE
     ece, reliability = calibration(y_test, p_onnx)
-    meta = {
-        "name": "alert-classifier",
-        "version": MODEL_VERSION,
-        "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
-        "onnxBytes": len(onnx_bytes),
-        "input": "features",
-        "output": "probabilities",
-        "classes": CLASSES,
-        "buckets": BUCKETS,
-        "trainedAt": today(),
-        "trainingSeconds": training_seconds,
-        "sklearnOnnxMaxDiff": max_diff,
-        "metrics": {
+    meta = model_meta(
+        name="alert-classifier",
+        version=MODEL_VERSION,
+        onnx_bytes=onnx_bytes,
+        output="probabilities",
+        specific={"classes": CLASSES, "buckets": BUCKETS},
+        training_seconds=training_seconds,
+        max_diff=max_diff,
+        metrics={
             "accuracy": round(float(accuracy_score(y_test, predicted)), 4),
             "macro_f1": round(float(f1_score(y_test, predicted, average="macro")), 4),
             "per_class_f1": {
@@ -144,8 +135,7 @@ def main() -> None:
             "label_noise": LABEL_NOISE,
             "confusion_matrix": confusion_matrix(y_test, predicted).tolist(),
         },
-        "versions": versions(),
-    }
+    )
     (HERE / "model-meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
     alerts = fixture_alerts(test_alerts)
@@ -192,15 +182,8 @@ def main() -> None:
                 for c, row in zip(CLASSES, m["confusion_matrix"])
             ],
             "",
-            f"- Trained {meta['trainedAt']} in {training_seconds} s on one core "
-            f"(Python {meta['versions']['python']}).",
-            f"- Versions: scikit-learn {meta['versions']['scikit-learn']}, skl2onnx "
-            f"{meta['versions']['skl2onnx']}, onnx {meta['versions']['onnx']}, onnxruntime "
-            f"{meta['versions']['onnxruntime']}, numpy {meta['versions']['numpy']}; opset "
-            f"{OPSET['']} / ai.onnx.ml {OPSET['ai.onnx.ml']}.",
-            f"- model.onnx: {meta['onnxBytes']} bytes, sha256 `{meta['sha256']}`.",
-            f"- Largest |scikit-learn − onnxruntime| on the held-out set: {max_diff:.2e}.",
         ],
+        meta,
     )
     prettier([HERE / name for name in ("model-meta.json", "fixtures.json", "model-card.md")])
     print(json.dumps({"metrics": {k: m[k] for k in ("accuracy", "macro_f1", "expected_calibration_error")},

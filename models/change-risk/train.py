@@ -11,37 +11,28 @@ metrics section of model-card.md. Seeds are fixed: the same versions give the sa
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import json
-import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
-import skl2onnx
-import sklearn
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
 
-from data import FEATURES, generate, oracle_probability
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from onnx_common import OPSET, finish_onnx, model_meta, parity, prettier, session, write_metrics_section  # noqa: E402
+
+from data import FEATURES, generate, oracle_probability  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-PRETTIER = HERE.parent.parent / "node_modules" / ".bin" / "prettier"
 MODEL_VERSION = "1.0.0"
 TRAIN_SIZE, TEST_SIZE = 30_000, 10_000
 TRAIN_SEED, TEST_SEED, MODEL_SEED, FIXTURE_SEED = 20260101, 20260102, 7, 11
-# sklearn thresholds in float64 but compares float32 inputs; onnxruntime sums leaves in float32.
-SKLEARN_PARITY_TOLERANCE = 1e-5
-OPSET = {"": 17, "ai.onnx.ml": 3}
 # Defaults of RISK_MEDIUM_THRESHOLD and RISK_HIGH_THRESHOLD (lib/config.ts), reported per level.
 LEVELS = [("low", 0.0), ("medium", 0.10), ("high", 0.35)]
 
@@ -79,22 +70,16 @@ def export_onnx(model: GradientBoostingClassifier) -> bytes:
         options={id(model): {"zipmap": False}},
         target_opset=OPSET,
     )
-    onx.doc_string = "Dharma change-risk: probability that a Terraform change causes an incident."
-    onx.model_version = int(MODEL_VERSION.split(".")[0])
-    for key, value in {"features": ",".join(FEATURES), "version": MODEL_VERSION}.items():
-        entry = onx.metadata_props.add()
-        entry.key, entry.value = key, value
-    # skl2onnx collects opsets in a set, whose order follows Python's string hashing: sort for a stable file.
-    opsets = sorted(((o.domain, o.version) for o in onx.opset_import))
-    del onx.opset_import[:]
-    for domain, version in opsets:
-        onx.opset_import.add(domain=domain, version=version)
-    onnx.checker.check_model(onx)
-    return onx.SerializeToString()
+    return finish_onnx(
+        onx,
+        "Dharma change-risk: probability that a Terraform change causes an incident.",
+        MODEL_VERSION,
+        {"features": ",".join(FEATURES)},
+    )
 
 
-def ort_probabilities(session: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
-    _, probabilities = session.run(["label", "probabilities"], {"features": x.astype(np.float32)})
+def ort_probabilities(ort_session: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
+    _, probabilities = ort_session.run(["label", "probabilities"], {"features": x.astype(np.float32)})
     return probabilities[:, 1]
 
 
@@ -113,7 +98,6 @@ def fixture_rows(x_test: np.ndarray) -> np.ndarray:
 
 
 def write_model_card_metrics(meta: dict) -> None:
-    card = HERE / "model-card.md"
     m = meta["metrics"]
     rows = [
         "| model | AUC | Brier | log loss | accuracy @ 0.5 |",
@@ -127,9 +111,9 @@ def write_model_card_metrics(meta: dict) -> None:
     ]:
         r = m[key]
         rows.append(f"| {label} | {r['auc']} | {r['brier']} | {r['log_loss']} | {r['accuracy_at_0_5']} |")
-    section = "\n".join(
+    write_metrics_section(
+        HERE / "model-card.md",
         [
-            "<!-- metrics:start (written by train.py; do not edit by hand) -->",
             f"Held-out set: {TEST_SIZE} generated changes (seed {TEST_SEED}), incident rate "
             f"{m['test_incident_rate']}. Training set: {TRAIN_SIZE} changes (seed {TRAIN_SEED}).",
             "",
@@ -142,24 +126,9 @@ def write_model_card_metrics(meta: dict) -> None:
                 for r in m["levels"]
             ],
             "",
-            f"- Trained {meta['trainedAt']} in {meta['trainingSeconds']} s on one core "
-            f"(Python {meta['versions']['python']}).",
-            f"- Versions: scikit-learn {meta['versions']['scikit-learn']}, skl2onnx "
-            f"{meta['versions']['skl2onnx']}, onnx {meta['versions']['onnx']}, onnxruntime "
-            f"{meta['versions']['onnxruntime']}, numpy {meta['versions']['numpy']}; opset "
-            f"{OPSET['']} / ai.onnx.ml {OPSET['ai.onnx.ml']}.",
-            f"- model.onnx: {meta['onnxBytes']} bytes, sha256 `{meta['sha256']}`.",
-            f"- Largest |scikit-learn − onnxruntime| on the held-out set: {meta['sklearnOnnxMaxDiff']:.2e}.",
-            "<!-- metrics:end -->",
-        ]
+        ],
+        meta,
     )
-    text = card.read_text()
-    updated, count = re.subn(
-        r"<!-- metrics:start.*?<!-- metrics:end -->", lambda _: section, text, flags=re.DOTALL
-    )
-    if count != 1:
-        sys.exit(f"{card}: expected exactly one metrics section, found {count}")
-    card.write_text(updated)
 
 
 def main() -> None:
@@ -176,29 +145,21 @@ def main() -> None:
 
     onnx_bytes = export_onnx(model)
     (HERE / "model.onnx").write_bytes(onnx_bytes)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    ort_session = session(onnx_bytes)
 
-    p_onnx = ort_probabilities(session, x_test)
-    p_sklearn = model.predict_proba(x_test)[:, 1]
-    max_diff = float(np.max(np.abs(p_onnx - p_sklearn)))
-    if max_diff > SKLEARN_PARITY_TOLERANCE:
-        sys.exit(f"ONNX export disagrees with scikit-learn: max |diff| {max_diff:.2e}")
+    p_onnx = ort_probabilities(ort_session, x_test)
+    max_diff = parity(p_onnx, model.predict_proba(x_test)[:, 1])
 
     rate = float(y_train.mean())
-    meta = {
-        "name": "change-risk",
-        "version": MODEL_VERSION,
-        "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
-        "onnxBytes": len(onnx_bytes),
-        "input": "features",
-        "output": "probabilities",
-        "features": FEATURES,
-        "trainedAt": datetime.date.today().isoformat(),
-        "trainingSeconds": training_seconds,
-        "sklearnOnnxMaxDiff": max_diff,
-        "metrics": {
+    meta = model_meta(
+        name="change-risk",
+        version=MODEL_VERSION,
+        onnx_bytes=onnx_bytes,
+        output="probabilities",
+        specific={"features": FEATURES},
+        training_seconds=training_seconds,
+        max_diff=max_diff,
+        metrics={
             "test_incident_rate": round(float(y_test.mean()), 4),
             "model": metrics(y_test, p_onnx),
             "levels": level_metrics(y_test, p_onnx),
@@ -206,15 +167,7 @@ def main() -> None:
             "oracle": metrics(y_test, oracle_probability(x_test)),
             "base_rate": metrics(y_test, np.full(y_test.shape, rate)),
         },
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "skl2onnx": skl2onnx.__version__,
-            "onnx": onnx.__version__,
-            "onnxruntime": ort.__version__,
-        },
-    }
+    )
     (HERE / "model-meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
     rows = fixture_rows(x_test)
@@ -222,17 +175,12 @@ def main() -> None:
         "features": FEATURES,
         "cases": [
             {"features": [float(v) for v in row], "probability": float(p)}
-            for row, p in zip(rows, ort_probabilities(session, rows))
+            for row, p in zip(rows, ort_probabilities(ort_session, rows))
         ],
     }
     (HERE / "fixtures.json").write_text(json.dumps(fixtures, indent=1) + "\n")
     write_model_card_metrics(meta)
-    # The repository's lint checks formatting: leave the generated files as prettier would.
-    generated = [HERE / name for name in ("model-meta.json", "fixtures.json", "model-card.md")]
-    if PRETTIER.exists():
-        subprocess.run([str(PRETTIER), "--log-level", "warn", "--write", *map(str, generated)], check=True)
-    else:
-        print(f"{PRETTIER} not found: run `npx prettier --write` on the generated files", file=sys.stderr)
+    prettier([HERE / name for name in ("model-meta.json", "fixtures.json", "model-card.md")])
     print(json.dumps({"metrics": meta["metrics"], "seconds": training_seconds, "bytes": len(onnx_bytes)}))
 
 

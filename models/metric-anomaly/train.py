@@ -13,7 +13,6 @@ model-card.md. Seeds are fixed: the same versions give the same model.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -26,7 +25,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from onnx_common import finish_onnx, prettier, session, today, versions, write_metrics_section  # noqa: E402
+from onnx_common import OPSET, finish_onnx, model_meta, parity, prettier, session, write_metrics_section  # noqa: E402
 
 from data import ANOMALY_KINDS, WINDOW, generate, window  # noqa: E402
 from series_features import FEATURES, series_features  # noqa: E402
@@ -39,8 +38,6 @@ TRAIN_SEED, TEST_SEED, MODEL_SEED, FIXTURE_SEED = 20260301, 20260302, 17, 19
 # wrongly called normal ends a remediation that did not work, so the model errs towards "not yet normal".
 CONTAMINATION = 0.03
 N_ESTIMATORS, MAX_SAMPLES = 50, 128
-OPSET = {"": 17, "ai.onnx.ml": 3}
-SKLEARN_PARITY_TOLERANCE = 1e-5
 
 
 def export_onnx(model: IsolationForest) -> bytes:
@@ -81,9 +78,7 @@ def main() -> None:
     (HERE / "model.onnx").write_bytes(onnx_bytes)
     ort_session = session(onnx_bytes)
     scores = ort_session.run(["scores"], {"features": x_test})[0][:, 0]
-    max_diff = float(np.max(np.abs(scores - model.decision_function(x_test))))
-    if max_diff > SKLEARN_PARITY_TOLERANCE:
-        sys.exit(f"ONNX export disagrees with scikit-learn: max |diff| {max_diff:.2e}")
+    max_diff = parity(scores, model.decision_function(x_test))
 
     # Recall per anomaly kind, each measured on its own seeded set of windows of that kind.
     per_kind = {}
@@ -94,21 +89,16 @@ def main() -> None:
         )
         per_kind[kind] = round(float((ort_session.run(["scores"], {"features": xs})[0][:, 0] < 0).mean()), 4)
 
-    meta = {
-        "name": "metric-anomaly",
-        "version": MODEL_VERSION,
-        "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
-        "onnxBytes": len(onnx_bytes),
-        "input": "features",
-        "output": "scores",
-        "features": FEATURES,
-        "window": WINDOW,
-        "trainedAt": today(),
-        "trainingSeconds": training_seconds,
-        "sklearnOnnxMaxDiff": max_diff,
-        "metrics": {**detection_metrics(y_test, scores), "recall_per_kind": per_kind},
-        "versions": versions(),
-    }
+    meta = model_meta(
+        name="metric-anomaly",
+        version=MODEL_VERSION,
+        onnx_bytes=onnx_bytes,
+        output="scores",
+        specific={"features": FEATURES, "window": WINDOW},
+        training_seconds=training_seconds,
+        max_diff=max_diff,
+        metrics={**detection_metrics(y_test, scores), "recall_per_kind": per_kind},
+    )
     (HERE / "model-meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
     rng = np.random.default_rng(FIXTURE_SEED)
@@ -144,15 +134,9 @@ def main() -> None:
             "",
             f"- Isolation Forest: {N_ESTIMATORS} trees, {MAX_SAMPLES} samples each, contamination "
             f"{CONTAMINATION}.",
-            f"- Trained {meta['trainedAt']} in {training_seconds} s on one core "
-            f"(Python {meta['versions']['python']}).",
-            f"- Versions: scikit-learn {meta['versions']['scikit-learn']}, skl2onnx "
-            f"{meta['versions']['skl2onnx']}, onnx {meta['versions']['onnx']}, onnxruntime "
-            f"{meta['versions']['onnxruntime']}, numpy {meta['versions']['numpy']}; opset "
-            f"{OPSET['']} / ai.onnx.ml {OPSET['ai.onnx.ml']}.",
-            f"- model.onnx: {meta['onnxBytes']} bytes, sha256 `{meta['sha256']}`.",
-            f"- Largest |scikit-learn − onnxruntime| score on the held-out set: {max_diff:.2e}.",
         ],
+        meta,
+        quantity="score",
     )
     prettier([HERE / name for name in ("model-meta.json", "fixtures.json", "model-card.md")])
     print(json.dumps({"metrics": m, "seconds": training_seconds, "bytes": len(onnx_bytes)}))
