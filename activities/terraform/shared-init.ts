@@ -63,6 +63,8 @@ export interface InitializedDir {
   dataDir: string;
   /** The dependency lock file `tofu init` wrote, for each workdir to copy; none without providers to install. */
   lockFile?: string;
+  /** Fingerprint of the provider packages it links to, as they were at init. */
+  packages: string;
 }
 
 const initializing = new Map<string, Promise<void>>();
@@ -175,5 +177,6 @@ export async function initializedDir(
     await pending;
   }
   const lockFile = path.join(dir, LOCK_FILE);
-  return { dataDir, ...((await exists(lockFile)) ? { lockFile } : {}) };
+  const packages = await readFile(path.join(dir, PACKAGES_FINGERPRINT), 'utf8');
+  return { dataDir, packages, ...((await exists(lockFile)) ? { lockFile } : {}) };
 }

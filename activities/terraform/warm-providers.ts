@@ -13,6 +13,11 @@ import { installedProviders, ProviderServer } from './provider-server.js';
 export interface ProviderSet {
   dataDir: string;
   env: Record<string, string>;
+  /**
+   * What the packages the data dir links to looked like (InitializedDir.packages): servers started from a
+   * provider since rebuilt in the mirror are not handed out.
+   */
+  packages?: string;
 }
 
 /** A run's own directory and, when they could be had, provider servers started in it for it alone. */
@@ -63,7 +68,7 @@ process.once('exit', () => {
 export class WarmProviders {
   private readonly idle = new Map<string, Idle[]>();
   private readonly leased = new Set<WarmSet>();
-  /** Data dirs whose providers could not be served this way: tofu starts them, without a retry per run. */
+  /** Provider sets that could not be served this way: tofu starts them, without a retry per run. */
   private readonly unservable = new Set<string>();
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
@@ -86,7 +91,7 @@ export class WarmProviders {
         set = candidate;
       else if (candidate) await this.stopSet(candidate);
     }
-    if (!set && !this.closed && !this.unservable.has(providers.dataDir)) set = await this.start(providers);
+    if (!set && !this.closed && !this.unservable.has(key)) set = await this.start(key, providers);
     if (!set) return plainLease();
     const taken = set;
     this.leased.add(taken);
@@ -117,14 +122,14 @@ export class WarmProviders {
   }
 
   private restock(key: string, providers: ProviderSet): void {
-    if (this.closed || this.unservable.has(providers.dataDir)) return;
+    if (this.closed || this.unservable.has(key)) return;
     const ready = this.idle.get(key) ?? [];
     if (ready.length >= this.options.stock) return;
-    ready.push({ set: this.start(providers), since: Date.now() });
+    ready.push({ set: this.start(key, providers), since: Date.now() });
     this.idle.set(key, ready);
   }
 
-  private async start(providers: ProviderSet): Promise<WarmSet | undefined> {
+  private async start(key: string, providers: ProviderSet): Promise<WarmSet | undefined> {
     // mkdtemp makes it 0700: the plugins' sockets in it are reachable by this user only.
     const dir = await mkdtemp(path.join(tmpdir(), 'dharma-tf-'));
     const started = await Promise.allSettled(
@@ -136,7 +141,7 @@ export class WarmProviders {
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed || servers.length === 0) {
       // One missing server would make tofu start that provider itself anyway: all or none.
-      this.unservable.add(providers.dataDir);
+      this.unservable.add(key);
       if (failed)
         this.options.logger.warn(
           { err: failed.reason, dataDir: providers.dataDir },

@@ -15,7 +15,7 @@ import {
 } from '../../lib/tofu/runner.js';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
 import type { PreparedWorkspace } from './contract.js';
-import { initializedDir, LOCK_FILE, sharedConfig } from './shared-init.js';
+import { initializedDir, LOCK_FILE, sharedConfig, type InitializedDir } from './shared-init.js';
 import { plainLease, type ProviderLease } from './warm-providers.js';
 
 /**
@@ -99,7 +99,7 @@ export async function withWorkdir<T>(
     PG_SCHEMA_NAME: config.schemaName,
   });
   const initialized = await initializedDir(config.terraformBlock, { binary, env, ...init });
-  const lease = await workdirLease(deps, initialized.dataDir, env);
+  const lease = await workdirLease(deps, initialized, env);
   const dir = lease.dir;
   const runEnv = { ...env, TF_DATA_DIR: initialized.dataDir, ...lease.env };
   try {
@@ -123,12 +123,12 @@ export async function withWorkdir<T>(
  */
 function workdirLease(
   deps: ActivityDeps,
-  dataDir: string,
+  { dataDir, packages }: InitializedDir,
   env: Record<string, string>,
 ): Promise<ProviderLease> {
   if (deps.providers) {
     const { PG_SCHEMA_NAME: _schema, ...providerEnv } = env;
-    return deps.providers.lease({ dataDir, env: providerEnv });
+    return deps.providers.lease({ dataDir, env: providerEnv, packages });
   }
   return plainLease();
 }

@@ -123,7 +123,8 @@ describe('shared tofu init', () => {
     const lines: string[] = [];
     const after = await init(lines);
     assert.ok(initialized(lines), 'tofu init ran again');
-    assert.deepEqual(after, before, 'in the same place');
+    assert.equal(after.dataDir, before.dataDir, 'in the same place');
+    assert.notEqual(after.packages, before.packages, 'known to link to other packages');
     assert.notEqual(
       await readFile(after.lockFile!, 'utf8'),
       lockBefore,

@@ -146,6 +146,22 @@ describe('warm provider servers (TOFU_WARM_PROVIDERS)', () => {
     await lease.release();
   });
 
+  it('never hands out servers started from a provider package since rebuilt', async () => {
+    const warm = pool();
+    await (await warm.lease({ dataDir, env, packages: 'build-1' })).release();
+    await warm.ready();
+    const before = await providerPids();
+    assert.equal(before.length, 2);
+    const lease = await warm.lease({ dataDir, env, packages: 'build-2' });
+    const pids = Object.values(serversOf(lease)).map((s) => s.Pid);
+    assert.equal(pids.length, 2);
+    assert.ok(
+      pids.every((pid) => !before.includes(pid)),
+      'servers of their own, started from the rebuilt package',
+    );
+    await lease.release();
+  });
+
   it('stops ready sets left idle longer than TOFU_WARM_PROVIDERS_IDLE', async () => {
     const warm = pool({ idleMs: 5 * 60_000 });
     await (await warm.lease({ dataDir, env })).release();
