@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArtifactCorrupt } from '../../lib/artifacts/store.js';
 import { runTofu, type TofuRunOptions } from '../../lib/tofu/runner.js';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
+import { privateTempRoot } from './private-root.js';
 
 const MAIN_FILE = 'main.tf.json';
 export const LOCK_FILE = '.terraform.lock.hcl';
@@ -15,11 +15,12 @@ const BACKEND_STATE = 'terraform.tfstate';
 const PACKAGES_FINGERPRINT = 'packages.fingerprint';
 
 /**
- * Initialized data dirs (TF_DATA_DIR), one per provider set, shared by the worker processes of a host
- * like a plugin cache: nothing in them is secret (the providers are links into the mirror, the backend
- * state holds no connection) and nothing stack-specific.
+ * Initialized data dirs (TF_DATA_DIR), one per provider set, shared by the worker processes of a user on a
+ * host like a plugin cache: nothing in them is secret (the providers are links into the mirror, the
+ * backend state holds no connection) and nothing stack-specific, but tofu runs what they link to, so only
+ * this user may write there.
  */
-const CACHE_ROOT = path.join(tmpdir(), 'dharma-tofu-init');
+const CACHE_NAME = 'dharma-tofu-init';
 
 /** A synthesized configuration split into what every stack with its providers shares and what is its own. */
 export interface SharedConfig {
@@ -163,7 +164,7 @@ export async function initializedDir(
     )
     .digest('hex')
     .slice(0, 32);
-  const dir = path.join(CACHE_ROOT, key);
+  const dir = path.join(await privateTempRoot(CACHE_NAME), key);
   const dataDir = path.join(dir, DATA_DIR);
   // Checked on every use: a temp-directory cleaner may have removed it since, or setup rebuilt a provider.
   if (!(await ready(dir))) {
