@@ -15,7 +15,7 @@ import type {
 } from '../../activities/terraform/contract.js';
 import { getArtifact } from '../../lib/artifacts/store.js';
 import type { TerraformPlanJson } from '../../lib/policy/types.js';
-import { terraformFixture } from './terraform-fixture.js';
+import { prepareInput, terraformFixture } from './terraform-fixture.js';
 
 const fx = await terraformFixture();
 
@@ -48,16 +48,7 @@ const clock = await fx.blueprint({
   },
 });
 
-function prepareInput(overrides: Partial<PrepareWorkspaceInput> = {}): PrepareWorkspaceInput {
-  return {
-    deploymentId: `dep-${randomUUID().slice(0, 8)}`,
-    blueprintId: clock,
-    blueprintVersion: '1.0.0',
-    environment: 'dev',
-    stack: `clock-${randomUUID().slice(0, 8)}`,
-    ...overrides,
-  };
-}
+const clockInput = (overrides: Partial<PrepareWorkspaceInput> = {}) => prepareInput(clock, overrides);
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   const error = await promise.then(
@@ -82,7 +73,7 @@ async function stateRows(schema: string): Promise<Array<{ name: string; resource
 
 describe('terraform activities (real tofu, pg state backend, real worker)', () => {
   it('prepare → plan → apply → re-plan → drift → destroy → cleanup, with only refs in history', async () => {
-    const prepared = await fx.run<PreparedWorkspace>('prepareWorkspace', prepareInput());
+    const prepared = await fx.run<PreparedWorkspace>('prepareWorkspace', clockInput());
     const ws = prepared.result;
     assert.match(ws.workspaceId, /^ws_/);
     assert.match(ws.configRef, /^art_[0-9a-f]{64}$/);
@@ -174,7 +165,7 @@ describe('terraform activities (real tofu, pg state backend, real worker)', () =
   });
 
   it('prepare is idempotent and refuses an unknown blueprint version as InvalidBlueprint', async () => {
-    const input = prepareInput();
+    const input = clockInput();
     const first = await fx.run<PreparedWorkspace>('prepareWorkspace', input);
     const second = await fx.run<PreparedWorkspace>('prepareWorkspace', input);
     assert.deepEqual(second.result, first.result);
@@ -183,7 +174,7 @@ describe('terraform activities (real tofu, pg state backend, real worker)', () =
     ]);
     assert.equal(rows[0]?.n, 1);
 
-    const failure = await failureOf(fx.run('prepareWorkspace', prepareInput({ blueprintVersion: '9.9.9' })));
+    const failure = await failureOf(fx.run('prepareWorkspace', clockInput({ blueprintVersion: '9.9.9' })));
     assert.equal(failure.type, 'InvalidBlueprint');
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /has no version "9\.9\.9"/);
@@ -198,7 +189,7 @@ describe('terraform activities (real tofu, pg state backend, real worker)', () =
     });
     const { result: ws } = await fx.run<PreparedWorkspace>(
       'prepareWorkspace',
-      prepareInput({ blueprintId: broken }),
+      clockInput({ blueprintId: broken }),
     );
     const handle = await fx.start('planWorkspace', { workspace: ws });
     const failure = await failureOf(handle.result());
@@ -216,7 +207,7 @@ describe('terraform activities (real tofu, pg state backend, real worker)', () =
   });
 
   it('refuses to apply a plan made stale by a later apply, and a plan whose hash is not the approved one', async () => {
-    const { result: ws } = await fx.run<PreparedWorkspace>('prepareWorkspace', prepareInput());
+    const { result: ws } = await fx.run<PreparedWorkspace>('prepareWorkspace', clockInput());
     const { result: first } = await fx.run<PlanOutcome>('planWorkspace', { workspace: ws });
     const { result: second } = await fx.run<PlanOutcome>('planWorkspace', { workspace: ws });
     await fx.run('applyPlan', { workspace: ws, plan: second });
@@ -241,7 +232,7 @@ describe('terraform activities (real tofu, pg state backend, real worker)', () =
   });
 
   it('planDeployment prepares and plans in one step; its undo cleans the workspace by the deployment', async () => {
-    const input = prepareInput();
+    const input = clockInput();
     const { result } = await fx.run<PlannedDeployment>('planDeployment', input);
     const { result: prepared } = await fx.run<PreparedWorkspace>('prepareWorkspace', input);
     assert.deepEqual(result.workspace, prepared, 'the same workspace prepareWorkspace makes');

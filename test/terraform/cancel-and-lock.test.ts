@@ -23,14 +23,7 @@ const sleeper = await fx.blueprint({
 });
 
 async function planned(duration: string): Promise<{ ws: PreparedWorkspace; plan: PlanOutcome }> {
-  const { result: ws } = await fx.run<PreparedWorkspace>('prepareWorkspace', {
-    deploymentId: `dep-${randomUUID().slice(0, 8)}`,
-    blueprintId: sleeper,
-    blueprintVersion: '1.0.0',
-    environment: 'dev',
-    stack: `sleeper-${randomUUID().slice(0, 8)}`,
-    variables: { duration },
-  });
+  const ws = await fx.prepare(sleeper, { variables: { duration } });
   const { result: plan } = await fx.run<PlanOutcome>('planWorkspace', { workspace: ws });
   return { ws, plan };
 }

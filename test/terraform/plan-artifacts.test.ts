@@ -27,13 +27,7 @@ const secretStack = await fx.blueprint({
 });
 
 async function planned(): Promise<{ ws: PreparedWorkspace; plan: PlanOutcome }> {
-  const { result: ws } = await fx.run<PreparedWorkspace>('prepareWorkspace', {
-    deploymentId: `dep-${randomUUID().slice(0, 8)}`,
-    blueprintId: secretStack,
-    blueprintVersion: '1.0.0',
-    environment: 'dev',
-    stack: `secret-${randomUUID().slice(0, 8)}`,
-  });
+  const ws = await fx.prepare(secretStack);
   const { result: plan } = await fx.run<PlanOutcome>('planWorkspace', { workspace: ws });
   return { ws, plan };
 }

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ActivityDeps } from '../../activities/deps.js';
-import type { PreparedWorkspace } from '../../activities/terraform/contract.js';
 import { initializedDir, LOCK_FILE, sharedConfig } from '../../activities/terraform/shared-init.js';
 import { stateConnString } from '../../activities/terraform/workdir.js';
 import { ArtifactCorrupt, getArtifactText } from '../../lib/artifacts/store.js';
@@ -53,13 +52,7 @@ async function initializer(cliConfig: string) {
     logger: createLogger('test'),
     env: { TOFU_CLI_CONFIG: cliConfig },
   };
-  const { result: ws } = await fx.run<PreparedWorkspace>('prepareWorkspace', {
-    deploymentId: `dep-${randomUUID().slice(0, 8)}`,
-    blueprintId: clockStack,
-    blueprintVersion: '1.0.0',
-    environment: 'dev',
-    stack: `init-${randomUUID().slice(0, 8)}`,
-  });
+  const ws = await fx.prepare(clockStack);
   const files = JSON.parse(await getArtifactText(fx.db, ws.configRef)) as Record<string, string>;
   const config = sharedConfig(files, ws.configRef);
   assert.equal(config.schemaName, ws.stateSchema);

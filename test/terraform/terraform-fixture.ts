@@ -4,6 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type pg from 'pg';
 import type { ActivityDeps } from '../../activities/deps.js';
+import type { PreparedWorkspace, PrepareWorkspaceInput } from '../../activities/terraform/contract.js';
 import { createTerraformActivities } from '../../activities/terraform/index.js';
 import { WarmProviders } from '../../activities/terraform/warm-providers.js';
 import { createBlueprint } from '../../lib/blueprints/repository.js';
@@ -27,6 +28,23 @@ export interface TerraformFixture {
   /** Runs the step and returns its result and the size of the workflow's whole history in bytes. */
   run<T>(step: TerraformStep, input: unknown, queue?: string): Promise<{ result: T; historyBytes: number }>;
   blueprint(input: BlueprintInput): Promise<string>;
+  /** prepareWorkspace for a new deployment of version 1.0.0 in dev, on a stack of its own. */
+  prepare(blueprintId: string, overrides?: Partial<PrepareWorkspaceInput>): Promise<PreparedWorkspace>;
+}
+
+/** The input of prepareWorkspace for a new deployment of version 1.0.0 in dev, on a stack of its own. */
+export function prepareInput(
+  blueprintId: string,
+  overrides: Partial<PrepareWorkspaceInput> = {},
+): PrepareWorkspaceInput {
+  return {
+    deploymentId: `dep-${randomUUID().slice(0, 8)}`,
+    blueprintId,
+    blueprintVersion: '1.0.0',
+    environment: 'dev',
+    stack: `stack-${randomUUID().slice(0, 8)}`,
+    ...overrides,
+  };
 }
 
 /** A fresh database, a workflow worker for the step workflow and a terraform worker with real tofu. */
@@ -81,6 +99,13 @@ export async function terraformFixture(): Promise<TerraformFixture> {
       args: [step, input, on],
     });
 
+  const run = async <T>(step: TerraformStep, input: unknown, on = queue) => {
+    const handle = await start(step, input, on);
+    const result = (await handle.result()) as T;
+    const history = await handle.fetchHistory();
+    return { result, historyBytes: JSON.stringify(history).length };
+  };
+
   return {
     services,
     client,
@@ -88,11 +113,9 @@ export async function terraformFixture(): Promise<TerraformFixture> {
     queue,
     addWorker,
     start,
-    async run<T>(step: TerraformStep, input: unknown, on = queue) {
-      const handle = await start(step, input, on);
-      const result = (await handle.result()) as T;
-      const history = await handle.fetchHistory();
-      return { result, historyBytes: JSON.stringify(history).length };
+    run,
+    async prepare(blueprintId, overrides) {
+      return (await run<PreparedWorkspace>('prepareWorkspace', prepareInput(blueprintId, overrides))).result;
     },
     async blueprint(input) {
       const { blueprint } = await createBlueprint(db, input, 'test');
