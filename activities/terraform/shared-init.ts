@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactCorrupt } from '../../lib/artifacts/store.js';
+import { onPath } from '../../lib/tools.js';
 import { runTofu, type TofuRunOptions } from '../../lib/tofu/runner.js';
 import { canonicalJson } from '../../workflows/lib/change-hash.js';
 import { privateTempRoot } from './private-root.js';
@@ -154,11 +155,18 @@ export async function initializedDir(
   terraformBlock: Record<string, unknown>,
   init: Pick<TofuRunOptions, 'binary' | 'env' | 'onLine' | 'signal'>,
 ): Promise<InitializedDir> {
+  // A rebuilt tofu (setup after an upgrade) or an edited CLI config (another mirror) initializes dirs of
+  // its own: size and mtime tell builds apart.
+  const resolved = init.binary.includes(path.sep) ? init.binary : onPath(init.binary, init.env);
+  const built = resolved ? await stat(resolved).catch(() => undefined) : undefined;
+  const cliConfig = init.env.TF_CLI_CONFIG_FILE ?? '';
   const key = createHash('sha256')
     .update(
       canonicalJson({
         binary: init.binary,
-        cliConfig: init.env.TF_CLI_CONFIG_FILE ?? '',
+        build: built ? `${built.size} ${built.mtimeMs}` : '',
+        cliConfig,
+        cliConfigText: cliConfig ? await readFile(cliConfig, 'utf8').catch(() => '') : '',
         terraform: terraformBlock,
       }),
     )

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { appendFile, cp, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  cp,
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -61,8 +73,8 @@ async function initializer(cliConfig: string) {
     PG_CONN_STR: stateConnString(deps),
     PG_SCHEMA_NAME: config.schemaName,
   });
-  const init = (lines: string[]) =>
-    initializedDir(config.terraformBlock, { binary: requireTofu(), env, onLine: (l) => lines.push(l) });
+  const init = (lines: string[], binary = requireTofu()) =>
+    initializedDir(config.terraformBlock, { binary, env, onLine: (l) => lines.push(l) });
   return { init, env, files: config.files };
 }
 
@@ -79,6 +91,34 @@ async function fileNamed(dir: string, name: string): Promise<string> {
 }
 
 describe('shared tofu init', () => {
+  it('initializes anew for a rebuilt tofu or an edited CLI config', async () => {
+    const { cliConfig } = await privateMirror();
+    const { init } = await initializer(cliConfig);
+    const binary = path.join(path.dirname(cliConfig), 'tofu');
+    await copyFile(requireTofu(), binary);
+    await chmod(binary, 0o755);
+    const first = await init([], binary);
+    onCleanup(() => rm(path.dirname(first.dataDir), { recursive: true, force: true }));
+    const unchanged: string[] = [];
+    assert.equal((await init(unchanged, binary)).dataDir, first.dataDir);
+    assert.ok(!initialized(unchanged));
+
+    const later = new Date(Date.now() + 60_000);
+    await utimes(binary, later, later);
+    const rebuilt: string[] = [];
+    const afterRebuild = await init(rebuilt, binary);
+    onCleanup(() => rm(path.dirname(afterRebuild.dataDir), { recursive: true, force: true }));
+    assert.ok(initialized(rebuilt), 'a rebuilt tofu runs init');
+    assert.notEqual(afterRebuild.dataDir, first.dataDir, 'into a directory of its own');
+
+    await appendFile(cliConfig, 'disable_checkpoint = true\n');
+    const edited: string[] = [];
+    const afterEdit = await init(edited, binary);
+    onCleanup(() => rm(path.dirname(afterEdit.dataDir), { recursive: true, force: true }));
+    assert.ok(initialized(edited), 'an edited CLI config runs init');
+    assert.ok(![first.dataDir, afterRebuild.dataDir].includes(afterEdit.dataDir));
+  });
+
   it('runs once per provider set and host, again only when its directory is gone', async () => {
     const { init } = await initializer((await privateMirror()).cliConfig);
     const [first, second] = [[] as string[], [] as string[]];
