@@ -7,12 +7,13 @@ import {
 } from '../lib/blueprints/errors.js';
 import { InvalidCursor } from '../lib/db/audit.js';
 import { NoPreviousDeployment } from '../lib/deployments/rollback.js';
-import { AuthenticationFailed } from '../lib/auth/verify.js';
+import { AuthenticationFailed, IdentityProviderUnavailable } from '../lib/auth/verify.js';
 import {
   BadRequest,
   BlueprintConflict,
   BlueprintNotFoundError,
   BlueprintSyntaxInvalid,
+  DependencyUnavailable,
   NothingToRollBackTo,
   Unauthenticated,
   ValidationFailed,
@@ -25,6 +26,8 @@ import {
  */
 export function catalogErrorFor(error: unknown): ApiError | undefined {
   if (error instanceof AuthenticationFailed) return new Unauthenticated(error.reason, error.message);
+  if (error instanceof IdentityProviderUnavailable)
+    return new DependencyUnavailable('identity provider', error);
   if (error instanceof InvalidCursor) return new BadRequest(error.message);
   if (error instanceof BlueprintInvalid) {
     return new ValidationFailed(

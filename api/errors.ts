@@ -162,7 +162,7 @@ export class DependencyUnavailable extends ApiError {
   readonly code = 'dependency_unavailable';
   readonly status = 503;
   constructor(
-    readonly dependency: 'Temporal' | 'PostgreSQL',
+    readonly dependency: 'Temporal' | 'PostgreSQL' | 'identity provider',
     cause: unknown,
     retryAfterSeconds = 5,
   ) {

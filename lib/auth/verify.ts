@@ -42,6 +42,16 @@ export class AuthenticationFailed extends DharmaError {
   }
 }
 
+/** The identity provider's key set (AUTH_JWKS_URL) could not be had: not the token's fault, so not a 401. */
+export class IdentityProviderUnavailable extends DharmaError {}
+
+/** A failure to fetch the JWKS (network, timeout, an answer other than a key set), unlike a refused token. */
+function providerOutage(error: unknown): boolean {
+  if (error instanceof AuthenticationFailed) return false;
+  if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) return true;
+  return error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(error.message);
+}
+
 export type TokenVerifier = (token: string | undefined) => Promise<Principal>;
 
 function allowedAlgorithms(config: AuthConfig): TokenAlgorithm[] {
@@ -136,6 +146,12 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       try {
         return principalOf((await jwtVerify(token, source, options)).payload);
       } catch (error) {
+        if (providerOutage(error)) {
+          throw new IdentityProviderUnavailable(
+            `the identity provider's key set (${config.jwksUrl}) cannot be fetched: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
         const refused = refusal(error);
         // A key miss or signature mismatch may be another source's key; a refused claim is final.
         if (refused.reason !== 'unknown_key' && refused.reason !== 'bad_signature') throw refused;

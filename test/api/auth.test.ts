@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { loadAuthConfig, trustsDevKey } from '../../lib/auth/config.js';
 import { DEV_KEY_FILE, loadOrCreateDevKey } from '../../lib/auth/dev-key.js';
+import { freePort } from '../../lib/net.js';
 import { apiFixture, AUDIENCE, bearer, ISSUER } from './api-fixture.js';
 
 const f = await apiFixture();
@@ -148,6 +151,40 @@ describe('auth configuration', () => {
       }),
       /AUTH_HS256_SECRET/,
     );
+  });
+
+  it("answers 503 with Retry-After when the identity provider's key set cannot be fetched, not 401", async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'RS256' };
+    let answer: 'keys' | 'error' = 'error';
+    const idp = http.createServer((_req, res) => {
+      if (answer === 'error') res.writeHead(500).end('upstream trouble');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    after(() => new Promise<void>((resolve) => idp.close(() => resolve())));
+    const { port } = idp.address() as AddressInfo;
+    const app = await f.build({ auth: { ...f.auth, jwksUrl: `http://127.0.0.1:${port}/jwks.json` } });
+    const token = await new SignJWT({ roles: ['viewer'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+      .setSubject('idp-user')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+
+    const failing = await listRuns(token, app);
+    assert.equal(failing.statusCode, 503, failing.body);
+    assert.equal(failing.json().error, 'dependency_unavailable');
+    assert.equal(failing.json().details.dependency, 'identity provider');
+    assert.ok(failing.headers['retry-after']);
+    answer = 'keys';
+    assert.equal((await listRuns(token, app)).statusCode, 200, 'served once the key set answers');
+
+    const unreachable = await f.build({
+      auth: { ...f.auth, jwksUrl: `http://127.0.0.1:${await freePort()}/jwks.json` },
+    });
+    assert.equal((await listRuns(token, unreachable)).statusCode, 503);
   });
 
   it('verifies RS256 tokens against a configured PEM public key', async () => {
