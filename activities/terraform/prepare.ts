@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.js';
 import { maxArtifactBytes, putArtifact } from '../../lib/artifacts/store.js';
-import { saveWorkspace, workspaceIdFor } from '../../lib/artifacts/workspaces.js';
+import { saveWorkspace, stateSchemaOf, workspaceIdFor } from '../../lib/artifacts/workspaces.js';
 import { getBlueprint } from '../../lib/blueprints/repository.js';
 import { ToolMissing } from '../../lib/errors.js';
 import { synthesize } from '../../lib/iac/synthesize.js';
@@ -45,12 +45,13 @@ export async function prepareWorkspace(
       version: input.blueprintVersion,
       includeDeleted: true,
     });
+    const schemaName = await stateSchemaOf(deps.db, stack, input.environment);
     let synthesis: ReturnType<typeof synthesize>;
     try {
       synthesis = synthesize(blueprint, {
         environment: input.environment,
         stack,
-        backend: {},
+        backend: schemaName ? { schemaName } : {},
         ...(input.variables ? { variables: input.variables } : {}),
       });
     } catch (error) {

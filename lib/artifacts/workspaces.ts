@@ -71,6 +71,23 @@ interface Row {
   cleaned_at: Date | null;
 }
 
+/**
+ * The schema holding the state of this exact stack in this environment, from its latest workspace: a
+ * stack keeps the schema its deployments have used, whatever stateSchemaName would name it today.
+ */
+export async function stateSchemaOf(
+  db: Queryable,
+  stack: string,
+  environment: string,
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ state_schema: string }>(
+    `SELECT state_schema FROM workspaces WHERE stack = $1 AND environment = $2
+     ORDER BY created_at DESC LIMIT 1`,
+    [stack, environment],
+  );
+  return rows[0]?.state_schema;
+}
+
 export async function getWorkspace(db: Queryable, workspaceId: string): Promise<WorkspaceRecord> {
   const { rows } = await db.query<Row>('SELECT * FROM workspaces WHERE workspace_id = $1', [workspaceId]);
   const row = rows[0];

@@ -56,17 +56,28 @@ export interface Synthesis {
   env: Record<string, string>;
 }
 
+/** A lowercase kebab stack and a lowercase alphanumeric environment: their `_` spelling reads back. */
+const PLAIN_STACK = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const PLAIN_ENVIRONMENT = /^[a-z0-9]+$/;
+
 /**
- * The PostgreSQL schema of a stack's state in one environment: `tfstate_<stack>_<environment>`,
- * lowercase, other characters as `_`; too long a name is cut and suffixed with a hash of the full one,
- * so two stacks never share state.
+ * The PostgreSQL schema of a stack's state in one environment, so that two stacks never share state:
+ * `tfstate_<stack>_<environment>` with `-` as `_` when that spelling reads back (a lowercase kebab stack, a
+ * plain environment); otherwise (`web_app` next to `web-app`, `Web`, `a-b`+`c` next to `a`+`b-c`) the same
+ * spelling plus `__` and a hash of the exact pair, a separator plain names never contain. Too long a
+ * plain name is cut and suffixed with a hash of the full one (`_`, as schemas were always named).
  */
 export function stateSchemaName(stack: string, environment: string): string {
   const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_');
   const name = `tfstate_${clean(stack)}_${clean(environment)}`;
+  const digest = (length: number) =>
+    createHash('sha256').update(`${stack}\n${environment}`).digest('hex').slice(0, length);
+  if (!PLAIN_STACK.test(stack) || !PLAIN_ENVIRONMENT.test(environment)) {
+    const suffix = `__${digest(12)}`;
+    return `${name.slice(0, MAX_IDENTIFIER - suffix.length)}${suffix}`;
+  }
   if (name.length <= MAX_IDENTIFIER) return name;
-  const digest = createHash('sha256').update(`${stack}\n${environment}`).digest('hex').slice(0, 10);
-  return `${name.slice(0, MAX_IDENTIFIER - digest.length - 1)}_${digest}`;
+  return `${name.slice(0, MAX_IDENTIFIER - 11)}_${digest(10)}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

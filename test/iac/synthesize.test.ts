@@ -154,7 +154,27 @@ describe('synthesize', () => {
     const b = stateSchemaName(`${long}-b`, 'production');
     assert.ok(a.length <= 63 && b.length <= 63);
     assert.notEqual(a, b);
-    assert.equal(stateSchemaName('Tenant DB', 'prod-eu'), 'tfstate_tenant_db_prod_eu');
+  });
+
+  it('never gives two stacks one schema: plain names read back, the others carry a hash of the exact pair', () => {
+    assert.equal(stateSchemaName('tenant-database', 'staging'), 'tfstate_tenant_database_staging');
+    const pairs: Array<[string, string]> = [
+      ['web-app', 'dev'],
+      ['web_app', 'dev'],
+      ['Web-App', 'dev'],
+      ['web.app', 'dev'],
+      ['a-b', 'c'],
+      ['a', 'b-c'],
+      ['web-app', 'prod-eu'],
+      ['web-app-prod', 'eu'],
+      ['Tenant DB', 'prod-eu'],
+    ];
+    const names = pairs.map(([stack, environment]) => stateSchemaName(stack, environment));
+    assert.equal(new Set(names).size, pairs.length, names.join(', '));
+    for (const name of names) assert.match(name, /^[a-z0-9_]{1,63}$/);
+    assert.match(stateSchemaName('web_app', 'dev'), /^tfstate_web_app_dev__[0-9a-f]{12}$/);
+    const long = stateSchemaName(`${'y'.repeat(80)}_b`, 'production');
+    assert.ok(long.length <= 63 && long !== stateSchemaName(`${'y'.repeat(80)}_c`, 'production'));
   });
 });
 

@@ -14,6 +14,7 @@ import type {
   PrepareWorkspaceInput,
 } from '../../activities/terraform/contract.js';
 import { getArtifact } from '../../lib/artifacts/store.js';
+import { saveWorkspace } from '../../lib/artifacts/workspaces.js';
 import type { TerraformPlanJson } from '../../lib/policy/types.js';
 import { prepareInput, terraformFixture } from './terraform-fixture.js';
 
@@ -178,6 +179,29 @@ describe('terraform activities (real tofu, pg state backend, real worker)', () =
     assert.equal(failure.type, 'InvalidBlueprint');
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /has no version "9\.9\.9"/);
+  });
+
+  it('gives stacks whose names differ only in spelling schemas of their own; a stack keeps the one it used', async () => {
+    const unique = randomUUID().slice(0, 8);
+    const kebab = await fx.prepare(clock, { stack: `web-${unique}` });
+    const snake = await fx.prepare(clock, { stack: `web_${unique}` });
+    assert.equal(kebab.stateSchema, `tfstate_web_${unique}_dev`);
+    assert.notEqual(snake.stateSchema, kebab.stateSchema);
+
+    // A stack deployed while schemas were named the old way keeps its state where it is.
+    const legacy = `Legacy_${unique}`;
+    await saveWorkspace(fx.db, {
+      workspaceId: `ws_legacy_${unique}`,
+      deploymentId: `dep-legacy-${unique}`,
+      blueprintId: clock,
+      version: '1.0.0',
+      environment: 'dev',
+      stack: legacy,
+      stateSchema: `tfstate_legacy_${unique}_dev`,
+      configRef: kebab.configRef,
+      configHash: kebab.configHash,
+    });
+    assert.equal((await fx.prepare(clock, { stack: legacy })).stateSchema, `tfstate_legacy_${unique}_dev`);
   });
 
   it('reports a configuration tofu rejects as a non-retryable TofuConfigError naming the problem', async () => {
