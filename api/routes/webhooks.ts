@@ -19,6 +19,8 @@ import { createSourceCache } from '../webhooks/source-cache.js';
 import {
   checkSource,
   firstUse,
+  pagerDutyEventClaim,
+  releaseUse,
   verifyBearer,
   verifyGeneric,
   verifyPagerDuty,
@@ -52,7 +54,8 @@ interface Receiver {
   kind: AlertSourceKind;
   summary: string;
   body: TSchema;
-  verify(source: WebhookSource, request: FastifyRequest, raw: Buffer): Promise<void> | void;
+  /** Refuses the caller, or lets it through; what it claimed against replay, if anything, is returned. */
+  verify(source: WebhookSource, request: FastifyRequest, raw: Buffer): Promise<string | void> | void;
   normalize(body: never, source: string): NormalizedAlert[];
 }
 
@@ -113,8 +116,15 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> =
       kind: 'pagerduty',
       summary: 'Receive a PagerDuty v3 webhook (X-PagerDuty-Signature verified)',
       body: PagerDutyPayload,
-      verify: (source, request, raw) =>
-        verifyPagerDuty(source, header(request, 'x-pagerduty-signature'), raw),
+      verify: async (source, request, raw) => {
+        verifyPagerDuty(source, header(request, 'x-pagerduty-signature'), raw);
+        const claim = pagerDutyEventClaim(source.source, request.body, Date.now());
+        if (!claim) return undefined;
+        if (!(await firstUse(ctx.db, claim.key, claim.expiresAt))) {
+          throw new Unauthenticated('replayed', 'this PagerDuty event was already received');
+        }
+        return claim.key;
+      },
       normalize: normalizePagerDuty,
     },
     {
@@ -133,6 +143,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> =
         if (!(await firstUse(ctx.db, signature, expiresAt))) {
           throw new Unauthenticated('replayed', 'this signature was already used');
         }
+        return signature;
       },
       normalize: (body: Parameters<typeof normalizeGeneric>[0], source: string) =>
         normalizeGeneric(body, source, new Date()),
@@ -149,6 +160,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> =
 
   for (const receiver of receivers) {
     const sources = new WeakMap<FastifyRequest, string>();
+    const claims = new WeakMap<FastifyRequest, string>();
     app.post(
       `/v1/webhooks/${receiver.kind}`,
       {
@@ -169,7 +181,8 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> =
           let found: WebhookSource | undefined;
           try {
             found = checkSource(await sourceOf(name), name, receiver.kind);
-            await receiver.verify(found, request, rawBodies.get(request) ?? Buffer.alloc(0));
+            const claimed = await receiver.verify(found, request, rawBodies.get(request) ?? Buffer.alloc(0));
+            if (claimed) claims.set(request, claimed);
           } catch (error) {
             if (error instanceof Unauthenticated) {
               rejections.inc({ source: found ? name : 'unknown', reason: error.reason });
@@ -177,6 +190,17 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext; env: Env }> =
             throw error;
           }
           sources.set(request, name);
+        },
+        // Claimed against replay but not accepted (invalid body, Temporal unreachable): the sender's retry
+        // of the same request must be answered as this one should have been, not refused as a replay.
+        onSend: async (request, reply, payload) => {
+          const claimed = claims.get(request);
+          if (claimed && reply.statusCode !== 202) {
+            await releaseUse(ctx.db, claimed).catch((error: unknown) =>
+              request.log.warn({ err: error }, 'replay claim of a refused webhook not released'),
+            );
+          }
+          return payload;
         },
       },
       async (request, reply) => {

@@ -8,7 +8,12 @@ export { keyHash, type WebhookSource };
 
 const refuse = (reason: string, message: string) => new Unauthenticated(reason, message);
 
+/**
+ * Only exact hex of the expected length compares: Buffer.from(…, 'hex') stops at the first other character,
+ * so `<signature>x` would decode to the signature and pass as a signature not seen before.
+ */
 function equalHex(expected: string, given: string): boolean {
+  if (given.length !== expected.length || !/^[0-9a-f]+$/i.test(given)) return false;
   const a = Buffer.from(expected, 'hex');
   const b = Buffer.from(given, 'hex');
   return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
@@ -75,9 +80,31 @@ export function verifyGeneric(
   return { signature: given.toLowerCase(), expiresAt: new Date(sentMs + maxAgeMs) };
 }
 
+/** PagerDuty signs the body alone: an event is accepted once, and refused as stale after this long. */
+export const PAGERDUTY_EVENT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
 /**
- * Records a signature once across every API replica; false when it was already seen (a replay). Rows
- * past their expiry are refused as stale anyway, so they are swept here.
+ * The key a PagerDuty event is claimed under against replay (its id, per source), or undefined when the
+ * body has none (validation then answers 400). Refuses an event that occurred too long ago to be claimed.
+ */
+export function pagerDutyEventClaim(
+  source: string,
+  body: unknown,
+  nowMs: number,
+): { key: string; expiresAt: Date } | undefined {
+  const event = (body as { event?: { id?: unknown; occurred_at?: unknown } } | null)?.event;
+  if (typeof event?.id !== 'string' || event.id === '') return undefined;
+  const occurredMs = typeof event.occurred_at === 'string' ? Date.parse(event.occurred_at) : NaN;
+  const fromMs = Number.isNaN(occurredMs) ? nowMs : occurredMs;
+  if (nowMs - fromMs > PAGERDUTY_EVENT_MAX_AGE_MS) {
+    throw refuse('stale', `the event occurred more than ${PAGERDUTY_EVENT_MAX_AGE_MS / 3_600_000}h ago`);
+  }
+  return { key: `pagerduty:${source}:${event.id}`, expiresAt: new Date(fromMs + PAGERDUTY_EVENT_MAX_AGE_MS) };
+}
+
+/**
+ * Records a signature (or an event id) once across every API replica; false when it was already seen (a
+ * replay). Rows past their expiry are refused as stale anyway, so they are swept here.
  */
 export async function firstUse(db: pg.Pool, signature: string, expiresAt: Date): Promise<boolean> {
   const { rowCount } = await db.query(
@@ -86,4 +113,9 @@ export async function firstUse(db: pg.Pool, signature: string, expiresAt: Date):
   );
   if (Math.random() < 0.01) await db.query('DELETE FROM webhook_replays WHERE expires_at < now()');
   return rowCount === 1;
+}
+
+/** Gives a claim back: the request was not accepted after all, so the sender's retry is not a replay. */
+export async function releaseUse(db: pg.Pool, signature: string): Promise<void> {
+  await db.query('DELETE FROM webhook_replays WHERE signature = $1', [signature]);
 }

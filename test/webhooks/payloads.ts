@@ -65,13 +65,17 @@ export function grafanaPayload(fingerprint: string) {
   };
 }
 
-export function pagerDutyPayload(incidentKey: string, eventType = 'incident.triggered') {
+export function pagerDutyPayload(
+  incidentKey: string,
+  eventType = 'incident.triggered',
+  occurredAt = new Date().toISOString(),
+) {
   return {
     event: {
       id: randomUUID(),
       event_type: eventType,
       resource_type: 'incident',
-      occurred_at: '2025-06-01T10:00:00.000Z',
+      occurred_at: occurredAt,
       agent: { html_url: 'https://acme.pagerduty.com/users/PLH1HKV', id: 'PLH1HKV', type: 'user_reference' },
       client: null,
       data: {

@@ -140,6 +140,46 @@ describe('alert webhooks', () => {
     );
   });
 
+  it('refuses a signature with anything appended, and a PagerDuty event sent again or too old', async () => {
+    const body = JSON.stringify({ alertName: 'Padded', fingerprint: fp('padded') });
+    const headers = signedGeneric(body);
+    for (const extra of ['x', '0', 'zz']) {
+      const padded = await post('generic', body, {
+        ...headers,
+        'x-dharma-signature': `${headers['x-dharma-signature']}${extra}`,
+      });
+      assert.equal(padded.statusCode, 401, `signature + ${extra}`);
+      assert.equal(padded.json().details.reason, 'bad_signature');
+    }
+    assert.equal((await post('generic', body, headers)).statusCode, 202, 'the exact signature, once');
+
+    const pdSigned = (payload: unknown) => {
+      const text = JSON.stringify(payload);
+      return [text, { 'x-pagerduty-signature': `v1=${hmacHex(PD_SECRET, text)}` }] as const;
+    };
+    const [event, eventHeaders] = pdSigned(pagerDutyPayload(fp('pd-once')));
+    assert.equal((await post('pagerduty', event, eventHeaders)).statusCode, 202);
+    const again = await post('pagerduty', event, eventHeaders);
+    assert.equal(again.statusCode, 401);
+    assert.equal(again.json().details.reason, 'replayed');
+    const dayAgo = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    const old = await post(
+      'pagerduty',
+      ...pdSigned(pagerDutyPayload(fp('pd-old'), 'incident.triggered', dayAgo)),
+    );
+    assert.equal(old.statusCode, 401);
+    assert.equal(old.json().details.reason, 'stale');
+  });
+
+  it('gives a refused request its signature back, so the same request sent again is answered the same', async () => {
+    const body = JSON.stringify({ alertName: 'Broken', fingerprint: fp('broken'), status: 'burning' });
+    const headers = signedGeneric(body);
+    const first = await post('generic', body, headers);
+    assert.equal(first.statusCode, 400, first.body);
+    const retry = await post('generic', body, headers);
+    assert.equal(retry.statusCode, 400, 'not refused as a replay');
+  });
+
   it('answers 400 naming the field of a malformed payload', async () => {
     const payload = alertmanagerPayload([{ fingerprint: fp('bad') }]);
     const broken = { ...payload, alerts: [{ ...payload.alerts[0], status: 'burning' }] };
