@@ -57,8 +57,10 @@ export class Unauthenticated extends ApiError {
   ) {
     super(message);
     this.details = { reason };
-    this.headers['www-authenticate'] =
-      `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"`;
+    // The message may quote what the caller sent (a source name, a token's alg): a header carries printable
+    // ASCII only, or the reply itself would fail.
+    const description = message.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
+    this.headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${description}"`;
   }
 }
 

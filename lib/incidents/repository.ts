@@ -186,10 +186,15 @@ function encodeCursor(incident: Incident): string {
   return Buffer.from(`${incident.firstSeen}|${incident.id}`).toString('base64url');
 }
 
+/** What encodeCursor writes: a PostgreSQL timestamp far from its range limits (unlike any Date). */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
 function decodeCursor(cursor: string): [Date, string] {
   const [at, ...id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const firstSeen = new Date(at ?? '');
-  if (id.length === 0 || Number.isNaN(firstSeen.getTime())) throw new InvalidCursor(cursor);
+  if (id.length === 0 || !CURSOR_TIME.test(at ?? '') || Number.isNaN(firstSeen.getTime())) {
+    throw new InvalidCursor(cursor);
+  }
   return [firstSeen, id.join('|')];
 }
 

@@ -126,9 +126,12 @@ describe('incidents API', () => {
       [healedResult.incidentId],
     );
     assert.equal(second.nextCursor, undefined);
-    const forged = await get('/v1/incidents?cursor=not-a-cursor');
-    assert.equal(forged.statusCode, 400);
-    assert.match(forged.json().message, /cursor/);
+    const outOfRange = Buffer.from('-271821-04-20T00:00:00.000Z|x').toString('base64url');
+    for (const cursor of ['not-a-cursor', outOfRange]) {
+      const forged = await get(`/v1/incidents?cursor=${cursor}`);
+      assert.equal(forged.statusCode, 400, forged.body);
+      assert.match(forged.json().message, /cursor/);
+    }
   });
 
   it('answers 404 incident_not_found for an unknown id', async () => {

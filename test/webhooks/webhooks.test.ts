@@ -123,6 +123,14 @@ describe('alert webhooks', () => {
     assert.equal(replay.statusCode, 401);
     assert.equal(replay.json().details.reason, 'replayed');
     assert.equal((await post('grafana', grafanaPayload(fp('nokey')))).statusCode, 401);
+    const oddSource = await app.inject({
+      method: 'POST',
+      url: `/v1/webhooks/alertmanager?source=${encodeURIComponent('☃\nx')}`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      payload: JSON.stringify(alertmanagerPayload([{ fingerprint: fp('odd') }])),
+    });
+    assert.equal(oddSource.statusCode, 401, 'a source name no header can carry is still a catalog 401');
+    assert.equal(oddSource.json().details.reason, 'unknown_source');
 
     assert.deepEqual(
       {
