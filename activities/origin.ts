@@ -17,10 +17,20 @@ export interface ActivityOrigin {
   scheduledAt: Date;
 }
 
+/**
+ * Workflows whose id names a series of runs rather than one: `incident-<fingerprint>` is opened again for
+ * every new occurrence of the alert, each run its own incident, and activity ids start again at 1 in each
+ * run. Their writes are keyed per run, so the next incident's writes are not taken for the last one's.
+ */
+const RUN_SCOPED_WORKFLOWS: ReadonlySet<string> = new Set(['remediation']);
+
 export function activityOrigin(scope?: string): ActivityOrigin {
   const info = Context.current().info;
   const execution = info.workflowExecution;
-  const owner = execution?.workflowId ?? `standalone:${info.activityType}`;
+  const runScoped = execution && RUN_SCOPED_WORKFLOWS.has(info.workflowType ?? '');
+  const owner = execution
+    ? `${execution.workflowId}${runScoped ? `@${execution.runId}` : ''}`
+    : `standalone:${info.activityType}`;
   return {
     ...(execution ? { workflowId: execution.workflowId, runId: execution.runId } : {}),
     ...(info.workflowType !== undefined ? { workflowType: info.workflowType } : {}),

@@ -227,6 +227,33 @@ describe('alert webhooks', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  it('an alert that fires again after its incident resolved opens a second incident, recorded as its own', async () => {
+    const fingerprint = fp('flapping');
+    const occurrence = async (notifications: number) => {
+      for (let i = 0; i < notifications; i++) {
+        assert.equal((await am(alertmanagerPayload([{ fingerprint, severity: 'warning' }]))).statusCode, 202);
+      }
+      await am(alertmanagerPayload([{ fingerprint, severity: 'warning', status: 'resolved' }]));
+      return f.client.workflow.getHandle(`incident-${fingerprint}`).result();
+    };
+    const first = await occurrence(1);
+    const second = await occurrence(2);
+    assert.notEqual(second.incidentId, first.incidentId);
+
+    const incidents = await listIncidents(f.db, { fingerprint, limit: 10 });
+    assert.equal(incidents.length, 2);
+    const again = await getIncident(f.db, second.incidentId);
+    assert.equal(again?.status, 'resolved', 'its status changes are written, not taken for the first');
+    assert.equal(again?.notifications, 3);
+    const kinds = again?.timeline.map((e) => e.kind) ?? [];
+    assert.deepEqual([kinds[0], kinds[1], kinds.at(-1)], ['detected', 'triaged', 'resolved']);
+    const { rows } = await f.db.query<{ aggregate_id: string }>(
+      "SELECT aggregate_id FROM events_outbox WHERE event_type = 'IncidentDetected' AND aggregate_id = ANY($1)",
+      [[first.incidentId, second.incidentId]],
+    );
+    assert.deepEqual(rows.map((r) => r.aggregate_id).sort(), [first.incidentId, second.incidentId].sort());
+  });
+
   it('a storm of 2,000 notifications over 200 fingerprints: 200 workflows, every notification counted', async () => {
     const storm = randomUUID().slice(0, 8);
     const fingerprints = Array.from({ length: 200 }, (_, i) => fp(`storm-${storm}-${i}`));
