@@ -79,6 +79,37 @@ describe('rotateLogs', () => {
     assert.equal(plain.bytesFreed, 0);
   });
 
+  it('never reads, writes or deletes through a link planted among the generations', async () => {
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'dharma-outside-'));
+    onCleanup(() => fs.rm(outside, { recursive: true, force: true }));
+    const secret = path.join(outside, 'secret');
+    const victim = path.join(outside, 'victim');
+    await fs.writeFile(secret, 'top secret');
+    await fs.writeFile(victim, 'precious');
+    const dir = await logDir({ 'app.log': 'x'.repeat(5000), 'app.log.2': 'y'.repeat(5000) });
+    await fs.symlink(secret, path.join(dir, 'app.log.1'));
+    await fs.symlink(victim, path.join(dir, 'app.log.3.gz.tmp'));
+
+    await rotateLogs({ directory: dir, maxBytes: 1000, keep: 5 });
+
+    assert.equal(await fs.readFile(secret, 'utf8'), 'top secret');
+    assert.equal(
+      await fs.readFile(victim, 'utf8'),
+      'precious',
+      'the planted temporary name is not written through',
+    );
+    for (const name of await fs.readdir(dir)) {
+      const file = path.join(dir, name);
+      if (!(await fs.lstat(file)).isFile() || !name.endsWith('.gz')) continue;
+      assert.doesNotMatch(
+        gunzipSync(await fs.readFile(file)).toString(),
+        /top secret/,
+        `${name} holds no secret`,
+      );
+    }
+    assert.equal(gunzipSync(await read(dir, 'app.log.3.gz')).toString(), 'y'.repeat(5000));
+  });
+
   it('refuses directories outside REMEDIATION_LOG_DIRS, and everything when it is empty', async () => {
     const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'dharma-outside-'));
     onCleanup(() => fs.rm(outside, { recursive: true, force: true }));

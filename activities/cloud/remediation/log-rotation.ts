@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -109,27 +109,45 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/** Creates a file that must not exist yet: O_EXCL also refuses a link at that name. */
+const O_CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+
 interface Generation {
   name: string;
   n: number;
   gz: boolean;
 }
 
+/**
+ * The file's older generations, regular files only: a link planted among them (`app.log.1 -> /etc/shadow`)
+ * is never read, compressed or deleted through; renaming a generation onto its name replaces the link.
+ */
 async function generationsOf(directory: string, base: string): Promise<Generation[]> {
   const generations: Generation[] = [];
-  for (const name of await fs.readdir(directory)) {
-    if (!name.startsWith(`${base}.`)) continue;
+  for (const entry of await fs.readdir(directory, { withFileTypes: true })) {
+    const { name } = entry;
+    if (!entry.isFile() || !name.startsWith(`${base}.`)) continue;
     const match = GENERATION.exec(name.slice(base.length));
     if (match && match.index === 0) generations.push({ name, n: Number(match[1]), gz: Boolean(match[2]) });
   }
   return generations.sort((a, b) => a.n - b.n);
 }
 
+/** Opens an existing regular file without following a link in its place. */
+async function openPlainFile(file: string, flags: number): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, flags | constants.O_NOFOLLOW);
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw new Error(`${file} is not a regular file`);
+  }
+  return handle;
+}
+
 async function familySize(directory: string, base: string): Promise<number> {
   const names = [base, ...(await generationsOf(directory, base)).map((g) => g.name)];
   let total = 0;
   for (const name of names)
-    total += (await fs.stat(path.join(directory, name)).catch(() => ({ size: 0 }))).size;
+    total += (await fs.lstat(path.join(directory, name)).catch(() => ({ size: 0 }))).size;
   return total;
 }
 
@@ -146,12 +164,20 @@ async function rotate(directory: string, base: string, keep: number, mode: numbe
   }
   const file = path.join(directory, base);
   if (keep === 0) {
-    await fs.truncate(file);
+    const handle = await openPlainFile(file, constants.O_WRONLY);
+    await handle.truncate(0).finally(() => handle.close());
     return;
   }
   await fs.rename(file, path.join(directory, `${base}.1`));
-  // Writers that reopen by name (or append per line) find the file again, with its permissions.
-  await (await fs.open(file, 'a', mode)).close();
+  // Writers that reopen by name (or append per line) find the file again, with its permissions; one that
+  // already did (or anything else now at that name) is left as it is.
+  const created = O_CREATE_NEW | constants.O_APPEND;
+  await fs.open(file, created, mode).then(
+    (handle) => handle.close(),
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    },
+  );
 }
 
 async function compressGenerations(directory: string, base: string, result: RotateLogsResult) {
@@ -159,8 +185,17 @@ async function compressGenerations(directory: string, base: string, result: Rota
     if (g.gz || g.n < 2) continue;
     const from = path.join(directory, g.name);
     const to = `${from}.gz`;
-    // Written under a temporary name and renamed, so a crash never leaves a truncated .gz behind.
-    await pipeline(createReadStream(from), createGzip(), createWriteStream(`${to}.tmp`));
+    // Written under a temporary name and renamed, so a crash never leaves a truncated .gz behind. The
+    // temporary file is made new (a link left at its name is removed, never written through) and gets
+    // the permissions of the log it compresses.
+    const source = await openPlainFile(from, constants.O_RDONLY);
+    try {
+      await fs.rm(`${to}.tmp`, { force: true });
+      const target = await fs.open(`${to}.tmp`, O_CREATE_NEW, (await source.stat()).mode & 0o777);
+      await pipeline(source.createReadStream(), createGzip(), target.createWriteStream());
+    } finally {
+      await source.close().catch(() => undefined);
+    }
     await fs.rename(`${to}.tmp`, to);
     await fs.rm(from);
     result.compressed.push(to);
