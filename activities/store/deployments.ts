@@ -44,6 +44,11 @@ export interface DeploymentProgress {
 
 export interface PreviousDeployment {
   id: string;
+  /**
+   * The blueprint it deployed: a stack may have been deployed from another blueprint than this run's.
+   * Absent in results recorded before it was returned.
+   */
+  blueprintId?: string;
   version: string;
   /** The variable values it was deployed with: planning its version again needs the same ones. */
   variables?: Record<string, unknown>;
@@ -100,6 +105,7 @@ export function createDeploymentActivities(deps: ActivityDeps) {
       return found
         ? {
             id: found.id,
+            blueprintId: found.blueprintId,
             version: found.version,
             ...(found.variables ? { variables: found.variables } : {}),
             ...(found.completedAt ? { completedAt: found.completedAt } : {}),

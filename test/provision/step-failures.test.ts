@@ -194,6 +194,36 @@ describe('a provision step that fails leaves nothing behind', () => {
     );
   });
 
+  it('apply of an update from another blueprint: the blueprint the stack was deployed from is re-applied', async () => {
+    const role = unique();
+    const reader = (name: string) => ({
+      type: 'dharma_postgresql_role',
+      name,
+      properties: { name: `${role}_${name}` },
+    });
+    const stack = `shared-${role}`;
+    const before = await fx.blueprint({ provider: 'local', region: 'local', resources: [reader('one')] });
+    const first = await fx.start({ blueprintId: before, stack, environment: 'dev', autoApply: true });
+    assert.equal((await first.result()).status, 'completed');
+    // Another blueprint, also at 1.0.0, takes the stack over and fails at apply time.
+    const after = await fx.blueprint({
+      provider: 'local',
+      region: 'local',
+      resources: [reader('two'), grantOnMissingDatabase(role, 'two')],
+    });
+    const handle = await fx.start({ blueprintId: after, stack, environment: 'dev', autoApply: true });
+    const failure = await assertNothingLeft(fx, {
+      handle,
+      stack,
+      environment: 'dev',
+      state: 'rolled_back',
+      stateResources: 1,
+      leftovers: async () => ({ roles: await roleCount(`${role}_two`) }),
+    });
+    assert.equal(failureType(failure), TERRAFORM_FAILURES.applyFailed);
+    assert.equal(await roleCount(`${role}_one`), 1, `${before}@1.0.0 is what the stack has again`);
+  });
+
   it('verify: a sql health check that errors in the new tenant database drops the database and its roles', async () => {
     const starter = await readBlueprintFile(starterBlueprintPath('tenant-database'));
     const blueprintId = await fx.blueprint({

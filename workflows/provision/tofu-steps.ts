@@ -44,7 +44,7 @@ export function tofuSteps(ctx: TofuStepsContext) {
     async reapply(previous: PreviousDeployment): Promise<void> {
       const workspace = await a.undoTofu.prepareWorkspace({
         deploymentId: `${deploymentId}-restore`,
-        blueprintId: input.blueprintId,
+        blueprintId: previous.blueprintId ?? input.blueprintId,
         blueprintVersion: previous.version,
         environment,
         stack,
