@@ -7,7 +7,13 @@ import { testServices } from '../harness/services.js';
 import { startTestWorker, testClient, uniquePrefix } from '../harness/temporal.js';
 import { createFixtureActivities } from './fixtures/activities.js';
 import { fixtureBundle } from './fixtures/bundle.js';
-import { failingLockFixture, goSignal, lockFixture, type LockFixtureInput } from './fixtures/workflows.js';
+import {
+  failingLockFixture,
+  goSignal,
+  lockFixture,
+  undoingLockFixture,
+  type LockFixtureInput,
+} from './fixtures/workflows.js';
 
 // Top level: `after` hooks registered by the harness inside a `before` hook would run at once.
 const services = await testServices();
@@ -147,6 +153,30 @@ describe('per-resource lock', () => {
     await waitForPosition(key, c, 0);
     await c.signal(goSignal);
     await c.result();
+  });
+
+  it('keeps renewing the lock of a cancelled holder while it undoes its work, past its lease', async () => {
+    const key = uniquePrefix('undo');
+    const holder = await client.workflow.start(undoingLockFixture, {
+      taskQueue,
+      workflowId: `${key}-holder`,
+      args: [{ key, name: `${key}-holder`, lease: '3s' }],
+    });
+    await waitForPosition(key, holder, 0);
+    await holder.cancel();
+    const next = await contender(key, 'next', { lease: '3s' });
+    await waitForPosition(key, next, 1);
+    // Twice the lease: the undo is still running, so the lock is still the cancelled holder's.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    assert.equal(await positionOf(key, holder.workflowId), 0);
+    assert.ok(!log.includes(`${key}-holder:undone`));
+
+    await holder.signal(goSignal);
+    await assert.rejects(holder.result());
+    assert.ok(log.includes(`${key}-holder:undone`));
+    await waitForPosition(key, next, 0);
+    await next.signal(goSignal);
+    await next.result();
   });
 
   it('continues as new before the history grows large and carries the holder and queue over', async () => {

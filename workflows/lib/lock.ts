@@ -29,6 +29,13 @@ export const DEFAULT_LOCK_LEASE = '1h';
 const LOCAL_REQUEST = 'lock-request-local';
 
 /**
+ * From it on the lease is renewed until `fn` returns also when the workflow is cancelled: a cancelled run
+ * still holds the lock while its compensations undo what it did, which may take longer than a lease.
+ * Runs recorded before it stopped renewing at the cancellation.
+ */
+const RENEW_THROUGH_UNDO = 'lock-renew-through-undo';
+
+/**
  * From it on the release is a local activity too, sent within the holder's last workflow task: as a
  * signal from the workflow it needed a task of its own for the server's acknowledgement.
  */
@@ -100,7 +107,9 @@ export async function withLock<T>(
         lockHandle.signal(lockRenewSignal, { requestId, leaseMs: msToNumber(lease ?? leaseMs) }),
     };
     if (options.autoRenew === false) return await fn(held);
-    const renewing = new CancellationScope();
+    const renewing = patched(RENEW_THROUGH_UNDO)
+      ? new CancellationScope({ cancellable: true, parent: new CancellationScope({ cancellable: false }) })
+      : new CancellationScope();
     const renewal = renewing.run(() => renewForever(held, leaseMs));
     try {
       return await fn(held);
