@@ -17,7 +17,9 @@ export interface RebootEc2InstanceResult {
   region: string;
   /** Read right before and right after the reboot request (a reboot keeps the instance and its launch time). */
   before: Ec2InstanceState;
-  after: Ec2InstanceState;
+  /** Absent when the instance could not be read after the reboot request (the reason says why). */
+  after?: Ec2InstanceState;
+  afterUnknown?: string;
 }
 
 const ACTIVITY = 'rebootEc2Instance';
@@ -60,7 +62,13 @@ export function createEc2Actions(clients: AwsClients) {
       await callAws(target, 'RebootInstances', (abortSignal) =>
         ec2.send(new sdk.RebootInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal }),
       );
-      return { instanceId, region, before, after: await describe() };
+      // The reboot was requested: a failure to read the instance afterwards must not fail the activity,
+      // whose retry would reboot it again.
+      const after = await describe().then(
+        (state) => ({ after: state }),
+        (error: unknown) => ({ afterUnknown: String(error) }),
+      );
+      return { instanceId, region, before, ...after };
     },
   };
 }

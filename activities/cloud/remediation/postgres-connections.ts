@@ -29,7 +29,9 @@ export interface TerminateIdleConnectionsResult {
   /** Idle-enough sessions left alone because of keepAtLeast or maxToTerminate. */
   spared: number;
   before: SessionCounts;
-  after: SessionCounts;
+  /** Absent when the sessions could not be counted again after the termination (the reason says why). */
+  after?: SessionCounts;
+  afterUnknown?: string;
 }
 
 const ACTIVITY = 'terminateIdlePostgresConnections';
@@ -124,17 +126,24 @@ export function createPostgresConnectionActions(deps: Pick<ActivityDeps, 'db' | 
             }
             throw error;
           }
-          await waitForExit(client, terminatedPids);
         }
+        // Once sessions were terminated the action has happened: a failure to watch them leave must not
+        // fail the activity, whose retry would terminate another batch.
+        const after = await waitForExit(client, terminatedPids)
+          .then(counts)
+          .then(
+            (counted) => ({ after: counted }),
+            (error: unknown) => ({ afterUnknown: String(error) }),
+          );
         return {
           database,
           terminatedPids,
           spared: candidates.length - terminatedPids.length,
           before,
-          after: await counts(),
+          ...after,
         };
       } finally {
-        await client.end();
+        await client.end().catch(() => undefined);
       }
     },
   };
