@@ -5,6 +5,16 @@
  */
 export type ParamType = 'string' | 'integer' | 'boolean' | 'duration';
 
+/** Bad input from a playbook: retrying cannot fix it, so it fails at once and names the field. */
+export const INVALID_REMEDIATION_INPUT = 'InvalidRemediationInput';
+/** The worker's allow-lists (REMEDIATION_LOG_DIRS, REMEDIATION_COMMANDS) or PostgreSQL forbid the action. */
+export const REMEDIATION_REFUSED = 'RemediationRefused';
+/** Failures an action raises before it touches anything. */
+export const REFUSED_BEFORE_ACTING: ReadonlySet<string> = new Set([
+  INVALID_REMEDIATION_INPUT,
+  REMEDIATION_REFUSED,
+]);
+
 export interface ParamSpec {
   readonly type: ParamType;
   readonly required: boolean;

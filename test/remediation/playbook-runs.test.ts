@@ -206,6 +206,19 @@ describe('remediation workflow running playbooks', () => {
     assert.equal((await incident(fp('stuck'), (i) => i.status === 'resolved')).status, 'resolved');
   });
 
+  it('runs no rollback when the first step refused before touching anything, and escalates', async () => {
+    assert.equal(
+      await alert(fp('refused'), { alertname: 'StepRefused', job: 'svc', environment: 'dev' }),
+      202,
+    );
+    const failed = await incident(fp('refused'), settled);
+    assert.equal(failed.status, 'escalated');
+    assert.equal(failed.failureReport?.stage, 'step');
+    assert.match(String(failed.failureReport?.reason), /not-allowed/);
+    assert.deepEqual(failed.failureReport?.rollback, []);
+    assert.ok(!kinds(failed).includes('rollback'));
+  });
+
   it('escalates without touching anything when the alert lacks a label the playbook needs', async () => {
     assert.equal(await alert(fp('wedged'), { alertname: 'WorkerWedged', environment: 'dev' }), 202);
     const escalated = await incident(fp('wedged'), settled);

@@ -1,16 +1,16 @@
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../../lib/alerts/alert.js';
-import { isPlaybookAction } from '../../lib/playbooks/actions.js';
 import { PlaybookRenderError } from '../../lib/playbooks/errors.js';
 import { needsApproval } from '../../lib/playbooks/match.js';
 import type { Playbook, PreCheck, Probe } from '../../lib/playbooks/schema.js';
 import { renderStep, renderTemplate, type RenderedStep } from '../../lib/playbooks/template.js';
 import type { IncidentStatus } from '../../lib/incidents/repository.js';
 import type { ApprovalGate } from '../lib/approval.js';
-import { actionActivity, type RemediationActivities } from './activities.js';
+import type { RemediationActivities } from './activities.js';
 import type { IncidentState } from './contract.js';
 import { environmentOf, runPreChecks } from './pre-checks.js';
-import { failureMessage, verify, type Verification } from './verify.js';
+import { runSteps, type StepRecord } from './steps.js';
+import { verify, type Verification } from './verify.js';
 
 export interface PlaybookRunContext {
   incident: IncidentState;
@@ -40,13 +40,12 @@ interface RenderedPlaybook {
   probes: Probe[];
 }
 
-interface StepRecord {
-  name: string;
-  action: string;
-  ok: boolean;
-  result?: unknown;
-  error?: string;
-}
+/**
+ * From it on a remediation whose first step refused before touching anything runs no rollback: there is
+ * nothing to undo, and undoing a change never made (scale in after a refused scale out) does harm. Runs
+ * recorded before it ran the rollback steps anyway.
+ */
+const ROLLBACK_ONLY_AFTER_CHANGE = 'remediation-rollback-only-after-change';
 
 /**
  * Runs recorded before it keep the rate-limit slot their pre-checks took even when they changed nothing
@@ -157,10 +156,16 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
   const executed: StepRecord[] = [];
   const fail = async (stage: Stage, reason: string, verification?: Verification) => {
     // A snapshot that could not be taken comes before every step: nothing was changed, nothing to undo.
-    const rollback =
-      stage === 'snapshot'
-        ? []
-        : await CancellationScope.nonCancellable(() => runSteps(ctx, plan.rollback, 'rollback'));
+    // Neither was anything when the only step run refused before acting.
+    const nothingChanged =
+      stage === 'snapshot' ||
+      (stage === 'step' &&
+        executed.length > 0 &&
+        executed.every((s) => s.refused) &&
+        patched(ROLLBACK_ONLY_AFTER_CHANGE));
+    const rollback = nothingChanged
+      ? []
+      : await CancellationScope.nonCancellable(() => runSteps(ctx, plan.rollback, 'rollback'));
     const report = { ...base, target: alert.target, stage, reason, steps: executed, rollback, verification };
     await activities.store.storeFailureReport({ incidentId: incident.incidentId, report });
     await activities.events.publishEvent({
@@ -221,32 +226,6 @@ export async function runPlaybook(ctx: PlaybookRunContext, playbook: Playbook): 
     data: { ...base, target: alert.target, steps: executed.map((s) => s.name) },
   });
   return { kind: 'verified', resolvedAt };
-}
-
-/** Runs steps in order, each recorded on the timeline; a failure is recorded and stops the list. */
-async function runSteps(
-  ctx: PlaybookRunContext,
-  steps: readonly RenderedStep[],
-  kind: 'snapshot' | 'step' | 'rollback',
-): Promise<StepRecord[]> {
-  const records: StepRecord[] = [];
-  for (const step of steps) {
-    ctx.progress(`${kind} ${step.name}: ${step.action}`);
-    let record: StepRecord;
-    try {
-      if (!isPlaybookAction(step.action)) throw new Error(`unknown action ${step.action}`);
-      const result = await actionActivity(step.action, step.timeout)(step.params);
-      record = { name: step.name, action: step.action, ok: true, result };
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      record = { name: step.name, action: step.action, ok: false, error: failureMessage(error) };
-    }
-    records.push(record);
-    await ctx.record(kind, { ...record, params: step.params });
-    // Rollback goes on past a failed step: undoing the rest is still worth it.
-    if (!record.ok && kind !== 'rollback') break;
-  }
-  return records;
 }
 
 function render(playbook: Playbook, alert: NormalizedAlert): RenderedPlaybook {

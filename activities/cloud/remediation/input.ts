@@ -1,10 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { parseDuration } from '../../../lib/config.js';
+import { INVALID_REMEDIATION_INPUT, REMEDIATION_REFUSED } from '../../../lib/playbooks/actions.js';
 
-/** Bad input from a playbook: retrying cannot fix it, so it fails at once and names the field. */
-export const INVALID_REMEDIATION_INPUT = 'InvalidRemediationInput';
-/** The worker's allow-lists (REMEDIATION_LOG_DIRS, REMEDIATION_COMMANDS) or PostgreSQL forbid the action. */
-export const REMEDIATION_REFUSED = 'RemediationRefused';
+export { INVALID_REMEDIATION_INPUT, REMEDIATION_REFUSED };
 
 export function invalidInput(activity: string, field: string, expected: string, got: unknown): never {
   throw ApplicationFailure.nonRetryable(
