@@ -7,8 +7,11 @@ import { principalOf } from './guards.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set when this request owns an Idempotency-Key row and must record its response. */
-    idempotency?: { principal: string; key: string };
+    /**
+     * Set when this request owns an Idempotency-Key row and must record its response. `since` (the row's
+     * created_at, as text to keep its microseconds) tells this request's row from one a retry took over.
+     */
+    idempotency?: { principal: string; key: string; since: string };
   }
 }
 
@@ -52,11 +55,12 @@ export function idempotency(ctx: ApiContext) {
        WHERE idempotency_keys.expires_at <= now()
           OR (idempotency_keys.status = 'in_progress'
               AND idempotency_keys.created_at < now() - make_interval(secs => $7))
-       RETURNING key`,
+       RETURNING created_at::text AS since`,
       [principal, key, request.method, request.url, hash, ctx.idempotencyTtlHours, ABANDONED_AFTER_SECONDS],
     );
-    if (owned.rowCount === 1) {
-      request.idempotency = { principal, key };
+    const since = (owned.rows[0] as { since: string } | undefined)?.since;
+    if (since !== undefined) {
+      request.idempotency = { principal, key, since };
       return;
     }
     const { rows } = await ctx.db.query<StoredRow>(
@@ -76,20 +80,23 @@ export function idempotency(ctx: ApiContext) {
       .send(stored.response_body ?? '');
   };
 
+  // Only the row this request inserted: after ABANDONED_AFTER_SECONDS a retry may have taken it over, and
+  // a late answer must neither overwrite nor delete the retry's.
   const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const owner = request.idempotency;
     if (!owner) return payload;
+    const row = [owner.principal, owner.key, owner.since];
     if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
       await ctx.db.query(
-        `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4
-          WHERE principal = $1 AND key = $2`,
-        [owner.principal, owner.key, reply.statusCode, payload],
+        `UPDATE idempotency_keys SET status = 'completed', response_status = $4, response_body = $5
+          WHERE principal = $1 AND key = $2 AND created_at = $3::timestamptz`,
+        [...row, reply.statusCode, payload],
       );
     } else {
-      await ctx.db.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [
-        owner.principal,
-        owner.key,
-      ]);
+      await ctx.db.query(
+        'DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at = $3::timestamptz',
+        row,
+      );
     }
     return payload;
   };
