@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -98,6 +99,22 @@ describe('restartSupervisedProcess', () => {
     assert.ok(Date.now() - before >= 300);
     assert.deepEqual(result, { pidFile, oldPid, stopped: 'killed', newPid: null, startCommand: null });
     assert.equal(await canConnect('127.0.0.1', port, 200), false);
+  });
+
+  it('leaves alone a process that took over the pid of the one that wrote the pid file', async () => {
+    const pidFile = path.join(runDir, 'crashed.pid');
+    // The service wrote its pid a minute ago and crashed; the pid now belongs to an unrelated process.
+    const unrelated = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+    onCleanup(() => unrelated.kill('SIGKILL'));
+    await fs.writeFile(pidFile, String(unrelated.pid));
+    const written = new Date(Date.now() - 60_000);
+    await fs.utimes(pidFile, written, written);
+
+    const result = await actions({})({ pidFile, graceMs: 300 });
+
+    assert.equal(result.stopped, 'not-running');
+    assert.equal(unrelated.exitCode, null);
+    assert.equal(unrelated.signalCode, null, 'not signalled');
   });
 
   it('refuses start commands outside REMEDIATION_COMMANDS and commands that cannot start', async () => {

@@ -23,6 +23,7 @@ export interface RestartSupervisedProcessResult {
   /** The pid that was running, or null when none was (a stale or missing pid file). */
   oldPid: number | null;
   /** How it ended: by the signal, by SIGKILL after the grace period, or it was not running. */
+  /** `not-running` also when the pid file's pid now belongs to a process started after it was written. */
   stopped: 'signal' | 'killed' | 'not-running';
   /** The pid started again, or null when no start command is configured. */
   newPid: number | null;
@@ -69,7 +70,7 @@ export function createSupervisedProcessActions(deps: Pick<ActivityDeps, 'env'>) 
 
       const oldPid = await readPid(pidFile);
       let stopped: RestartSupervisedProcessResult['stopped'] = 'not-running';
-      if (oldPid !== null && alive(oldPid)) {
+      if (oldPid !== null && alive(oldPid) && !(await reusedPid(oldPid, pidFile))) {
         if (oldPid <= 1 || oldPid === process.pid)
           refused(ACTIVITY, `pid file ${pidFile} names pid ${oldPid}`);
         stopped = await stop(oldPid, signal as NodeJS.Signals, graceMs);
@@ -117,6 +118,30 @@ function startCommand(
     refused(ACTIVITY, `REMEDIATION_COMMANDS.${commandName} must be a non-empty array of strings`);
   }
   return argv as string[];
+}
+
+/** Linux reports process start times in clock ticks since boot; USER_HZ is 100 on every architecture. */
+const TICK_MS = 10;
+/** btime has whole seconds; a pid file is written after its process started, give or take that. */
+const START_SLACK_MS = 2_000;
+
+/**
+ * Whether the pid file's pid belongs to a process started after the file was written: the process that
+ * wrote it died (the case a restart is for) and the pid was handed to another one, which must not be
+ * signalled. Read from /proc; where there is none, the pid is taken as the file's.
+ */
+async function reusedPid(pid: number, pidFile: string): Promise<boolean> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, starttime field 22.
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(await fs.readFile('/proc/stat', 'utf8'))?.[1]);
+    const startedMs = bootSeconds * 1000 + startTicks * TICK_MS;
+    const writtenMs = (await fs.stat(pidFile)).mtimeMs;
+    return Number.isFinite(startedMs) && startedMs > writtenMs + START_SLACK_MS;
+  } catch {
+    return false;
+  }
 }
 
 async function readPid(pidFile: string): Promise<number | null> {
