@@ -86,8 +86,10 @@ export function createAccessRecheckActivities(deps: ActivityDeps) {
      */
     async recheckAccess(input: RecheckAccessInput): Promise<PartyDecision[]> {
       const origin = activityOrigin();
-      // As of scheduling, so a retry reaches the decisions already audited.
-      const now = origin.scheduledAt;
+      // Freshness is judged when the check runs, not when it was first scheduled: a retry an hour later
+      // must not find a 14-minute-old decision fresh. The audit rows stay keyed on the activity, so a
+      // retry adds none.
+      const now = new Date();
       const results: PartyDecision[] = [];
       for (const party of input.parties) {
         const base = { role: party.role, subject: party.subject };
