@@ -19,6 +19,13 @@ changes(rc) if {
 	action in {"create", "update"}
 }
 
+# The resource exists once the plan is applied: created, updated or kept as it is.
+remains(rc) if {
+	rc.mode == "managed"
+	some action in rc.change.actions
+	action in {"create", "update", "no-op"}
+}
+
 # The plan destroys this resource, including the destroy half of a replace.
 destroys(rc) if {
 	rc.mode == "managed"
@@ -55,6 +62,36 @@ deny contains violation if {
 		"address": rc.address,
 		"message": concat("", ["RDS instance '", rc.address, "' must not be publicly accessible"]),
 	}
+}
+
+# Known only after apply, the setting could turn out true: not let through unseen. A deny in production,
+# a warning elsewhere.
+deny contains violation if {
+	input.environment == "production"
+	some rc in input.plan.resource_changes
+	public_access_unknown(rc)
+	violation := {
+		"rule": "rds_public_access",
+		"address": rc.address,
+		"message": concat("", ["RDS instance '", rc.address, "' has publicly_accessible known only after apply; set it to false"]),
+	}
+}
+
+warn contains violation if {
+	input.environment != "production"
+	some rc in input.plan.resource_changes
+	public_access_unknown(rc)
+	violation := {
+		"rule": "rds_public_access",
+		"address": rc.address,
+		"message": concat("", ["RDS instance '", rc.address, "' has publicly_accessible known only after apply"]),
+	}
+}
+
+public_access_unknown(rc) if {
+	rc.type == "aws_db_instance"
+	changes(rc)
+	rc.change.after_unknown.publicly_accessible == true
 }
 
 deny contains violation if {
@@ -116,13 +153,27 @@ sse_type := "aws_s3_bucket_server_side_encryption_configuration"
 encrypted_bucket_names contains name if {
 	some sse in input.plan.resource_changes
 	sse.type == sse_type
-	changes(sse)
+	remains(sse)
 	name := sse.change.after.bucket
 	is_string(name)
 }
 
+# Only a configured encryption resource the plan leaves in place counts: the configuration also lists
+# blocks with count = 0 and blocks the plan deletes.
 encrypted_bucket_references contains ref if {
 	some resource in input.plan.configuration.root_module.resources
 	resource.type == sse_type
+	remains_in_root(resource)
 	some ref in resource.expressions.bucket.references
 }
+
+# An instance of the configured block (its address, or with a count/for_each index) that remains.
+remains_in_root(resource) if {
+	some rc in input.plan.resource_changes
+	instance_of(rc.address, resource.address)
+	remains(rc)
+}
+
+instance_of(address, block) if address == block
+
+instance_of(address, block) if startswith(address, concat("", [block, "["]))

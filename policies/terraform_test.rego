@@ -57,6 +57,28 @@ test_s3_bucket_with_encryption_resource_matched_by_reference_is_allowed if {
 	count(terraform.deny) == 0 with input as in_plan
 }
 
+# The configuration lists every block: one the plan does not create (count = 0) or deletes encrypts nothing.
+sse_configured_for_logs := {"root_module": {"resources": [{
+	"address": "aws_s3_bucket_server_side_encryption_configuration.logs",
+	"type": "aws_s3_bucket_server_side_encryption_configuration",
+	"name": "logs",
+	"expressions": {"bucket": {"references": ["aws_s3_bucket.logs.id", "aws_s3_bucket.logs"]}},
+}]}}
+
+test_s3_encryption_resource_with_count_zero_does_not_count if {
+	bucket := create("aws_s3_bucket", "logs", {"bucket_prefix": "logs-", "tags": all_tags})
+	in_plan := {"environment": "dev", "plan": {"resource_changes": [bucket], "configuration": sse_configured_for_logs}}
+	rules_of(terraform.deny) == {"s3_encryption"} with input as in_plan
+}
+
+test_s3_encryption_resource_the_plan_deletes_does_not_count if {
+	bucket := create("aws_s3_bucket", "logs", {"bucket_prefix": "logs-", "tags": all_tags})
+	sse := change("aws_s3_bucket_server_side_encryption_configuration", "logs", ["delete"], {"bucket": "logs"}, null)
+	changes := [bucket, sse]
+	in_plan := {"environment": "dev", "plan": {"resource_changes": changes, "configuration": sse_configured_for_logs}}
+	rules_of(terraform.deny) == {"s3_encryption"} with input as in_plan
+}
+
 test_s3_encryption_of_another_bucket_does_not_count if {
 	bucket := create("aws_s3_bucket", "logs", {"bucket": "logs", "tags": all_tags})
 	sse := create("aws_s3_bucket_server_side_encryption_configuration", "other", {"bucket": "other"})
@@ -83,6 +105,23 @@ test_public_rds_instance_is_denied if {
 test_private_rds_instance_is_allowed if {
 	db := create("aws_db_instance", "main", {"publicly_accessible": false})
 	count(terraform.deny) == 0 with input as plan_input("dev", [db])
+}
+
+rds_public_unknown := {
+	"address": "aws_db_instance.main",
+	"mode": "managed",
+	"type": "aws_db_instance",
+	"name": "main",
+	"change": {"actions": ["create"], "before": null, "after": {}, "after_unknown": {"publicly_accessible": true}},
+}
+
+test_rds_public_access_known_only_after_apply_is_denied_in_production if {
+	rules_of(terraform.deny) == {"rds_public_access"} with input as plan_input("production", [rds_public_unknown])
+}
+
+test_rds_public_access_known_only_after_apply_warns_elsewhere if {
+	count(terraform.deny) == 0 with input as plan_input("dev", [rds_public_unknown])
+	"rds_public_access" in rules_of(terraform.warn) with input as plan_input("dev", [rds_public_unknown])
 }
 
 test_rds_update_to_public_is_denied if {

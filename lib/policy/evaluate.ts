@@ -36,8 +36,9 @@ function violations(members: unknown, rule: string): Violation[] {
 }
 
 /**
- * The part of a plan the policies read: resource changes without their unknown/sensitive maps, and
- * the root module's resource configuration (for references). The wasm runtime parses its whole input
+ * The part of a plan the policies read: resource changes without their sensitive maps (unknown-after-apply
+ * values are read: a setting known only after apply is not a setting known to be safe), and the root
+ * module's resource configuration (for references). The wasm runtime parses its whole input
  * on every evaluation, so dropping planned_values, prior_state and the rest (about a third of a plan)
  * is a third less work. A policy that starts reading another part must be added here; the parity test
  * against `opa eval` on full plans catches a mismatch.
@@ -53,7 +54,12 @@ export function policyView(input: PlanPolicyInput): PlanPolicyInput {
         mode,
         type,
         name,
-        change: { actions: change.actions, before: change.before, after: change.after },
+        change: {
+          actions: change.actions,
+          before: change.before,
+          after: change.after,
+          ...(change.after_unknown ? { after_unknown: change.after_unknown } : {}),
+        },
       })),
       configuration: { root_module: { resources: rootModule?.resources ?? [] } },
     },
