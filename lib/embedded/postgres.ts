@@ -26,6 +26,16 @@ const PASSWORD = 'dharma';
  * restart resumes with the same state. As root, PostgreSQL refuses to run, so the server runs as the
  * `postgres` system user (created if missing) and owns the data directory.
  */
+/**
+ * Stops the server of a previous start that was killed before it could stop PostgreSQL: postmaster.pid
+ * in the data directory names it.
+ */
+export async function stopStalePostgres(dataDir: string, logger?: Logger): Promise<void> {
+  if (await stopStaleServer(path.join(path.resolve(dataDir), 'postmaster.pid'), 'postgres', 'SIGINT')) {
+    logger?.warn({ dataDir }, 'stopped a PostgreSQL server left running by an earlier start');
+  }
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const database = opts.database ?? 'dharma';
   const dataDir = path.resolve(opts.dataDir);
@@ -55,10 +65,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     onError: (error: unknown) =>
       log?.warn({ component: 'postgres', err: error }, 'postgres reported an error'),
   });
-  // postmaster.pid names the server of a previous start that was killed before it could stop PostgreSQL.
-  if (await stopStaleServer(path.join(dataDir, 'postmaster.pid'), 'postgres', 'SIGINT')) {
-    log?.warn({ dataDir }, 'stopped a PostgreSQL server left running by an earlier start');
-  }
+  await stopStalePostgres(dataDir, log);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log?.info({ dataDir }, 'initialising embedded PostgreSQL');
     await pg.initialise();

@@ -34,6 +34,14 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
   clearTimeout(timer);
 }
 
+/** Stops a dev server on this SQLite file left running by an earlier start that was killed. */
+export async function stopStaleDevServer(dbFile: string, logger?: Logger): Promise<void> {
+  const pidFile = `${dbFile}.pid`;
+  if (await stopStaleServer(pidFile, 'start-dev', 'SIGTERM')) {
+    logger?.warn({ pidFile }, 'stopped a Temporal dev server left running by an earlier start');
+  }
+}
+
 /**
  * Starts the Temporal CLI dev server with a persistent SQLite file and waits until it answers and the
  * namespace is ready. We start it ourselves rather than through @temporalio/testing because its fixed
@@ -42,9 +50,7 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 export async function startTemporalDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
   await mkdir(path.dirname(opts.dbFile), { recursive: true });
   const pidFile = `${opts.dbFile}.pid`;
-  if (await stopStaleServer(pidFile, 'start-dev', 'SIGTERM')) {
-    opts.logger?.warn({ pidFile }, 'stopped a Temporal dev server left running by an earlier start');
-  }
+  await stopStaleDevServer(opts.dbFile, opts.logger);
   const args = [
     'server',
     'start-dev',

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import pg from 'pg';
 import { dharmaHome, intSetting, setting, type Env } from '../config.js';
-import { startEmbeddedPostgres } from '../embedded/postgres.js';
-import { startTemporalDevServer } from '../embedded/temporal-dev-server.js';
+import { startEmbeddedPostgres, stopStalePostgres } from '../embedded/postgres.js';
+import { startTemporalDevServer, stopStaleDevServer } from '../embedded/temporal-dev-server.js';
 import { DharmaError, ServiceUnreachable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { canConnect } from '../net.js';
@@ -52,12 +52,15 @@ export async function startTemporal(env: Env, logger: Logger): Promise<TemporalS
   }
   const port = intSetting('TEMPORAL_DEV_PORT', env);
   const uiPort = intSetting('TEMPORAL_UI_PORT', env);
+  const dbFile = path.join(dharmaHome(env), 'temporal.sqlite');
+  // A server left by a killed earlier start still holds the ports: stopped before they are checked.
+  await stopStaleDevServer(dbFile, logger);
   await ensurePortFree(port, 'TEMPORAL_DEV_PORT', 'TEMPORAL_ADDRESS');
   await ensurePortFree(uiPort, 'TEMPORAL_UI_PORT', 'TEMPORAL_ADDRESS');
   const namespace = setting('TEMPORAL_NAMESPACE', env);
   const server = await startTemporalDevServer({
     cli: requireTemporalCli(env),
-    dbFile: path.join(dharmaHome(env), 'temporal.sqlite'),
+    dbFile,
     port,
     uiPort,
     namespace,
@@ -87,7 +90,9 @@ export async function startDatabase(env: Env, logger: Logger): Promise<DatabaseS
     return { url, embedded: false, stop: noop };
   }
   const port = intSetting('EMBEDDED_PG_PORT', env);
+  const dataDir = path.join(dharmaHome(env), 'pg');
+  await stopStalePostgres(dataDir, logger);
   await ensurePortFree(port, 'EMBEDDED_PG_PORT', 'DATABASE_URL');
-  const server = await startEmbeddedPostgres({ dataDir: path.join(dharmaHome(env), 'pg'), port, logger });
+  const server = await startEmbeddedPostgres({ dataDir, port, logger });
   return { url: server.url, embedded: true, stop: () => server.stop() };
 }

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import proto from '@temporalio/proto';
-import { durationSetting, setting, type Env } from '../config.js';
+import { dharmaHome, durationSetting, setting, type Env } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { DharmaError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { POOLS, taskQueueFor, type PoolName } from '../pools.js';
 import { connectClient, type TemporalTarget } from '../temporal/connection.js';
 import { cliChild } from './cli-child.js';
+import { lockHome } from './home-lock.js';
 import { logFormatter } from './pretty-log.js';
 import { startReplicaSupervisor, type ReplicaSupervisor } from './replica-supervisor.js';
 import { startDatabase, startTemporal, type DatabaseService, type TemporalService } from './services.js';
@@ -109,6 +110,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
   let database: DatabaseService;
   const started = Date.now();
   try {
+    cleanups.push(await lockHome(dharmaHome(env)));
     log(
       setting('TEMPORAL_ADDRESS', env) ? 'connecting to Temporal...' : 'starting the Temporal dev server...',
     );
