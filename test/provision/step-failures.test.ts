@@ -44,6 +44,13 @@ const grantOnMissingDatabase = (prefix: string, reader: string) => ({
   },
 });
 
+/** A dharma_postgresql_role resource `name`, the role itself named `<prefix>_<name>`. */
+const readerRole = (prefix: string, name: string) => ({
+  type: 'dharma_postgresql_role',
+  name,
+  properties: { name: `${prefix}_${name}` },
+});
+
 const roleCount = (name: string) => countOnServer(fx, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
 const rolesLike = (prefix: string) =>
   countOnServer(fx, 'SELECT 1 FROM pg_roles WHERE rolname LIKE $1', [`${prefix}\\_%`]);
@@ -147,11 +154,7 @@ describe('a provision step that fails leaves nothing behind', () => {
 
   it('apply of an update: the previous version is re-applied, the new role dropped, the old one kept, its drift check put back', async () => {
     const role = unique();
-    const reader = (name: string) => ({
-      type: 'dharma_postgresql_role',
-      name,
-      properties: { name: `${role}_${name}` },
-    });
+    const reader = (name: string) => readerRole(role, name);
     const v1 = {
       provider: 'local' as const,
       region: 'local',
@@ -196,11 +199,7 @@ describe('a provision step that fails leaves nothing behind', () => {
 
   it('apply of an update from another blueprint: the blueprint the stack was deployed from is re-applied', async () => {
     const role = unique();
-    const reader = (name: string) => ({
-      type: 'dharma_postgresql_role',
-      name,
-      properties: { name: `${role}_${name}` },
-    });
+    const reader = (name: string) => readerRole(role, name);
     const stack = `shared-${role}`;
     const before = await fx.blueprint({ provider: 'local', region: 'local', resources: [reader('one')] });
     const first = await fx.start({ blueprintId: before, stack, environment: 'dev', autoApply: true });
