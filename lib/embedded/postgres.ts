@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,8 @@ export interface EmbeddedPostgresOptions {
 export interface RunningPostgres {
   url: string;
   stop(): Promise<void>;
+  /** Asks the server for a fast shutdown and returns at once (a forced exit cannot wait). */
+  signalStop(): void;
 }
 
 const USER = 'dharma';
@@ -90,5 +92,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}?sslmode=disable`,
     stop: () => pg.stop(),
+    signalStop: () => {
+      try {
+        const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGINT');
+      } catch {
+        // Not running any more.
+      }
+    },
   };
 }

@@ -22,6 +22,8 @@ export interface RunningDevServer {
   uiUrl: string;
   process: ChildProcess;
   stop(): Promise<void>;
+  /** Asks it to stop and returns at once (a forced exit cannot wait; it stops on its own). */
+  signalStop(): void;
 }
 
 /** Stops a child: SIGTERM, then SIGKILL after a grace period. Resolves when it has exited. */
@@ -104,6 +106,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
           await stopChild(child);
           await rm(pidFile, { force: true });
         },
+        signalStop: () => void child.kill('SIGTERM'),
       };
     } catch (error) {
       lastError = error;

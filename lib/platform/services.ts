@@ -15,15 +15,19 @@ export interface TemporalService {
   embedded: boolean;
   uiUrl?: string;
   stop(): Promise<void>;
+  /** Asks an embedded server to stop without waiting for it (a forced exit); nothing for an external one. */
+  signalStop(): void;
 }
 
 export interface DatabaseService {
   url: string;
   embedded: boolean;
   stop(): Promise<void>;
+  signalStop(): void;
 }
 
 const noop = () => Promise.resolve();
+const nothing = () => undefined;
 
 /** The embedded servers must get their own port: connecting to whatever already listens there would be wrong. */
 async function ensurePortFree(port: number, variable: string, alternative: string): Promise<void> {
@@ -48,7 +52,13 @@ export async function startTemporal(env: Env, logger: Logger): Promise<TemporalS
       await client.connection.close();
     }
     const uiUrl = setting('TEMPORAL_UI_URL', env);
-    return { target: configured, embedded: false, ...(uiUrl ? { uiUrl } : {}), stop: noop };
+    return {
+      target: configured,
+      embedded: false,
+      ...(uiUrl ? { uiUrl } : {}),
+      stop: noop,
+      signalStop: nothing,
+    };
   }
   const port = intSetting('TEMPORAL_DEV_PORT', env);
   const uiPort = intSetting('TEMPORAL_UI_PORT', env);
@@ -71,6 +81,7 @@ export async function startTemporal(env: Env, logger: Logger): Promise<TemporalS
     embedded: true,
     uiUrl: setting('TEMPORAL_UI_URL', env) || server.uiUrl,
     stop: () => server.stop(),
+    signalStop: () => server.signalStop(),
   };
 }
 
@@ -87,12 +98,17 @@ export async function startDatabase(env: Env, logger: Logger): Promise<DatabaseS
     } finally {
       await client.end().catch(() => undefined);
     }
-    return { url, embedded: false, stop: noop };
+    return { url, embedded: false, stop: noop, signalStop: nothing };
   }
   const port = intSetting('EMBEDDED_PG_PORT', env);
   const dataDir = path.join(dharmaHome(env), 'pg');
   await stopStalePostgres(dataDir, logger);
   await ensurePortFree(port, 'EMBEDDED_PG_PORT', 'DATABASE_URL');
   const server = await startEmbeddedPostgres({ dataDir, port, logger });
-  return { url: server.url, embedded: true, stop: () => server.stop() };
+  return {
+    url: server.url,
+    embedded: true,
+    stop: () => server.stop(),
+    signalStop: () => server.signalStop(),
+  };
 }

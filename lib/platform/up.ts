@@ -108,6 +108,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
 
   let temporal: TemporalService;
   let database: DatabaseService;
+  /** Those started so far, for a forced exit. */
+  const services: { temporal?: TemporalService; database?: DatabaseService } = {};
   const started = Date.now();
   try {
     cleanups.push(await lockHome(dharmaHome(env)));
@@ -115,9 +117,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
       setting('TEMPORAL_ADDRESS', env) ? 'connecting to Temporal...' : 'starting the Temporal dev server...',
     );
     temporal = await startTemporal(env, logger);
+    services.temporal = temporal;
     cleanups.push(() => temporal.stop());
     log(setting('DATABASE_URL', env) ? 'connecting to PostgreSQL...' : 'starting embedded PostgreSQL...');
     database = await startDatabase(env, logger);
+    services.database = database;
     cleanups.push(() => database.stop());
     log('applying database migrations...');
     await migrate(database.url);
@@ -190,6 +194,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Running
       log(`${signal} again: killing everything without draining`);
       for (const child of children) child.kill();
       replicas?.kill();
+      // The embedded servers are asked to stop and do so on their own (Temporal runs in its own process
+      // group, so nothing else would reach it); what is still up is stopped by the next `dharma up`.
+      services.temporal?.signalStop();
+      services.database?.signalStop();
       process.exit(130);
     }
     log(`${signal}: stopping (workers drain; press Ctrl-C again to force)`);
