@@ -18,6 +18,9 @@ export function buildProgram(): Command {
   const program = new Command('dharma')
     .description('Dharma: infrastructure operations as durable Temporal workflows')
     .version(dharmaVersion(), '-V, --version')
+    // Options after a subcommand are that subcommand's: `deploy --version 1.2.0` is the blueprint version,
+    // not the program's --version.
+    .enablePositionalOptions()
     // Settings set before .command() are inherited by every subcommand: parse errors throw instead of exiting.
     .exitOverride()
     .showSuggestionAfterError()

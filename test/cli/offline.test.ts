@@ -125,6 +125,19 @@ describe('dharma CLI without a running platform', () => {
     );
   });
 
+  it('takes --version after deploy as the blueprint version, not the program version', async () => {
+    const env = { DHARMA_HOME: home, API_URL: 'http://127.0.0.1:9' };
+    const deploy = await runCli(
+      ['deploy', 'tenant-database', '--env', 'production', '--version', '1.2.0'],
+      env,
+    );
+    assert.equal(deploy.code, 1, 'it tries to deploy (and finds no API), instead of printing a version');
+    assert.match(deploy.stderr, /Dharma API is not reachable/);
+    const own = await runCli(['--version'], env);
+    assert.equal(own.code, 0);
+    assert.match(own.stdout, /^\d+\.\d+\.\d+/);
+  });
+
   it('refuses to invent a token when the API is external and API_TOKEN is unset', async () => {
     const result = await runCli(['runs', 'list'], {
       DHARMA_HOME: home,
