@@ -23,6 +23,7 @@ import { AUTHENTICATED_ERRORS, BEARER, errorResponses, IdempotencyHeaders } from
 import { callTemporal } from '../temporal-calls.js';
 import type { WorkflowTypeSpec } from '../workflow-types.js';
 import { runDetail, RunDetail } from '../run-detail.js';
+import { startOnce } from '../../lib/temporal/start-once.js';
 
 const StartRunBody = Type.Object(
   {
@@ -124,16 +125,17 @@ const runsRoutes: FastifyPluginCallbackTypebox<{ ctx: ApiContext }> = (app, { ct
         : randomUUID();
       const workflowId = request.body.workflowId ?? spec.workflowId(input, unique);
       const attributes = spec.searchAttributes(input, principal);
-      const handle = await callTemporal(ctx, () =>
-        ctx.temporal.workflow.start(spec.type, {
-          taskQueue: taskQueueFor(spec.pool, ctx.taskQueuePrefix),
-          workflowId,
-          args: [spec.prepareInput(input, principal)],
-          typedSearchAttributes: searchAttributePairs(attributes),
-          workflowIdConflictPolicy: derived ? 'USE_EXISTING' : 'FAIL',
-        }),
+      const runId = await callTemporal(ctx, () =>
+        startOnce(ctx.temporal, derived, workflowId, (policies) =>
+          ctx.temporal.workflow.start(spec.type, {
+            taskQueue: taskQueueFor(spec.pool, ctx.taskQueuePrefix),
+            workflowId,
+            args: [spec.prepareInput(input, principal)],
+            typedSearchAttributes: searchAttributePairs(attributes),
+            ...policies,
+          }),
+        ),
       );
-      const runId = handle.firstExecutionRunId;
       // The API only records that the run exists; the workflow's own activities update state and step.
       await ctx.db.query(
         `INSERT INTO runs (workflow_id, run_id, workflow_type, requester, environment, target, state)

@@ -4,6 +4,7 @@ import type { Queryable } from '../db/pool.js';
 import { searchAttributePairs } from '../search-attributes.js';
 import { PROVISION_WORKFLOW_TYPE, type ProvisionInput } from '../../workflows/provision/contract.js';
 import { insertDeployment } from './repository.js';
+import { startOnce } from '../temporal/start-once.js';
 
 /** What starting a provision run needs: the stores, and where the orchestration pool listens. */
 export interface DeploymentStarter {
@@ -41,19 +42,21 @@ export async function startDeployment(
   });
   const version = blueprint.version;
   const stack = input.stack ?? input.blueprintId;
-  const handle = await call(() =>
-    starter.temporal.workflow.start(PROVISION_WORKFLOW_TYPE, {
-      taskQueue: starter.taskQueue,
-      workflowId: id.workflowId,
-      args: [{ ...input, version } satisfies ProvisionInput],
-      typedSearchAttributes: searchAttributePairs({
-        DharmaRequester: input.requester,
-        DharmaEnvironment: input.environment,
-        DharmaTarget: stack,
-        DharmaState: 'queued',
+  const runId = await call(() =>
+    startOnce(starter.temporal, id.reuse, id.workflowId, (policies) =>
+      starter.temporal.workflow.start(PROVISION_WORKFLOW_TYPE, {
+        taskQueue: starter.taskQueue,
+        workflowId: id.workflowId,
+        args: [{ ...input, version } satisfies ProvisionInput],
+        typedSearchAttributes: searchAttributePairs({
+          DharmaRequester: input.requester,
+          DharmaEnvironment: input.environment,
+          DharmaTarget: stack,
+          DharmaState: 'queued',
+        }),
+        ...policies,
       }),
-      workflowIdConflictPolicy: id.reuse ? 'USE_EXISTING' : 'FAIL',
-    }),
+    ),
   );
   // Only inserted: a deployment found again through its id has moved on and writes its own row.
   await insertDeployment(starter.db, {
@@ -64,24 +67,17 @@ export async function startDeployment(
     stack,
     state: 'queued',
     requester: input.requester,
-    runId: handle.firstExecutionRunId,
+    runId,
     ...(input.variables ? { variables: input.variables } : {}),
   });
   await starter.db.query(
     `INSERT INTO runs (workflow_id, run_id, workflow_type, requester, environment, target, state)
      VALUES ($1, $2, $3, $4, $5, $6, 'queued') ON CONFLICT (workflow_id) DO NOTHING`,
-    [
-      id.workflowId,
-      handle.firstExecutionRunId,
-      PROVISION_WORKFLOW_TYPE,
-      input.requester,
-      input.environment,
-      stack,
-    ],
+    [id.workflowId, runId, PROVISION_WORKFLOW_TYPE, input.requester, input.environment, stack],
   );
   return {
     deploymentId: id.workflowId,
-    runId: handle.firstExecutionRunId,
+    runId,
     blueprintId: input.blueprintId,
     version,
     environment: input.environment,

@@ -58,6 +58,41 @@ describe('POST /v1/runs', () => {
     assert.equal(typeof detail.progress.step, 'string');
   });
 
+  it('never starts a second run under the id of a closed one; a key finds the run it started', async () => {
+    const closed = async (workflowId: string) => {
+      const handle = f.client.workflow.getHandle(workflowId);
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+    };
+    const input = changeInput('staging');
+    const workflowId = `explicit-${Math.random().toString(36).slice(2, 10)}`;
+    const first = await startRun(operator, { workflowType: 'changeRequest', input, workflowId });
+    assert.equal(first.statusCode, 202, first.body);
+    await closed(workflowId);
+    const again = await startRun(operator, { workflowType: 'changeRequest', input, workflowId });
+    assert.equal(again.statusCode, 409, again.body);
+    assert.equal(again.json().error, 'run_exists');
+
+    // With a key whose stored answer is gone (expired, or never stored after a failed response), the
+    // closed run the key started is the answer, not a second run.
+    const key = `closed-${Date.now()}`;
+    const keyed = await startRun(
+      operator,
+      { workflowType: 'changeRequest', input },
+      { 'idempotency-key': key },
+    );
+    assert.equal(keyed.statusCode, 202, keyed.body);
+    await closed(keyed.json().workflowId);
+    await f.db.query('DELETE FROM idempotency_keys WHERE key = $1', [key]);
+    const retried = await startRun(
+      operator,
+      { workflowType: 'changeRequest', input },
+      { 'idempotency-key': key },
+    );
+    assert.equal(retried.statusCode, 202, retried.body);
+    assert.equal(retried.json().runId, keyed.json().runId);
+  });
+
   it('answers 400 naming the failing input field and its expected shape', async () => {
     const res = await startRun(operator, {
       workflowType: 'changeRequest',
