@@ -7,8 +7,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alive } from '../../lib/embedded/stale-process.js';
-import { freePort } from '../../lib/net.js';
 import { onCleanup } from '../harness/cleanup.js';
+import { platformPorts } from './platform-ports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -34,19 +34,12 @@ describe('dharma up stopped with a second Ctrl-C', () => {
   it('exits at once and leaves neither the Temporal dev server nor PostgreSQL running', async () => {
     const home = await mkdtemp(path.join(tmpdir(), 'dharma-force-'));
     onCleanup(() => rm(home, { recursive: true, force: true }));
-    const ports = {
-      TEMPORAL_DEV_PORT: await freePort(),
-      TEMPORAL_UI_PORT: await freePort(),
-      EMBEDDED_PG_PORT: await freePort(),
-      API_PORT: await freePort(),
-      METRICS_PORT: await freePort(),
-    };
     const env = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       DHARMA_HOME: home,
       LOG_LEVEL: 'warn',
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      ...(await platformPorts()),
     };
     const up = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'main.ts'), 'up'], {
       cwd: ROOT,

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../lib/net.js';
 import { startPlatform } from '../../lib/platform/up.js';
 import { taskQueueFor } from '../../lib/pools.js';
 import {
@@ -16,6 +15,7 @@ import {
   type ChangeRequestInput,
   type ChangeRequestResult,
 } from '../../workflows/change-request/contract.js';
+import { platformPorts } from './platform-ports.js';
 
 /**
  * Live processes whose parent is this test process (Linux /proc), except tsx's own esbuild service,
@@ -39,13 +39,7 @@ function childProcesses(): string[] {
 
 const home = await mkdtemp(path.join(tmpdir(), 'dharma-up-'));
 after(() => rm(home, { recursive: true, force: true }));
-const ports = {
-  TEMPORAL_DEV_PORT: await freePort(),
-  TEMPORAL_UI_PORT: await freePort(),
-  EMBEDDED_PG_PORT: await freePort(),
-  API_PORT: await freePort(),
-  METRICS_PORT: await freePort(),
-};
+const ports = await platformPorts();
 const env: Record<string, string | undefined> = {
   ...process.env,
   TEMPORAL_ADDRESS: undefined,
@@ -53,7 +47,7 @@ const env: Record<string, string | undefined> = {
   DHARMA_HOME: home,
   WORKER_SHUTDOWN_GRACE: '5s',
   LOG_LEVEL: 'warn',
-  ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+  ...ports,
 };
 const lines: string[] = [];
 const onLog = (line: string) => lines.push(line);
