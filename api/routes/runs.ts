@@ -32,7 +32,12 @@ const StartRunBody = Type.Object(
       description: "Validated against the type's input schema.",
     }),
     workflowId: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$',
+        description: 'Default: derived from the type and input. An id an earlier run had is refused (409).',
+      }),
     ),
   },
   { additionalProperties: false },
