@@ -1,23 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The process's command line, or '' where /proc cannot tell. */
-export async function commandLine(pid: number): Promise<string> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
+import { alive, commandLine } from '../process-info.js';
 
 /**
  * Stops a server left running by a previous supervisor that was killed without cleaning up (its pid is
@@ -38,7 +21,13 @@ export async function stopStaleServer(
   if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return false;
   const cmd = await commandLine(pid);
   if (cmd !== '' && !cmd.includes(marker)) return false;
-  process.kill(pid, signal);
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    // Another user's process is not a server this user left running.
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') return false;
+    throw error;
+  }
   for (let waited = 0; waited < 15_000 && alive(pid); waited += 100) await sleep(100);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
   return true;

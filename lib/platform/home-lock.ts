@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { alive, commandLine } from '../embedded/stale-process.js';
+import { alive, commandLine } from '../process-info.js';
 import { DharmaError } from '../errors.js';
 
 const LOCK_FILE = 'up.pid';

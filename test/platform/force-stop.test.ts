@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { alive } from '../../lib/embedded/stale-process.js';
+import { alive } from '../../lib/process-info.js';
 import { onCleanup } from '../harness/cleanup.js';
 import { platformPorts } from './platform-ports.js';
 

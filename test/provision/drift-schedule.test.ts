@@ -37,33 +37,27 @@ describe('drift Schedule of a stack', () => {
   it('reports the check it replaced as the first attempt found it, also when a retry finds its own update', async () => {
     const stack = `drift-${randomUUID().slice(0, 8)}`;
     onCleanup(() => schedules.deleteDriftSchedule({ stack, environment: 'dev' }));
-    const env = () => new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const env = (info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {}) =>
+      new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+    const ensure = (attempt: MockActivityEnvironment, input: EnsureDriftScheduleInput) =>
+      attempt.run<[EnsureDriftScheduleInput], EnsuredDriftSchedule, typeof schedules.ensureDriftSchedule>(
+        schedules.ensureDriftSchedule,
+        input,
+      );
     const v1 = settings(stack, '6h', 'first');
     const v2 = settings(stack, '2h', 'second');
-    await env().run(schedules.ensureDriftSchedule, v1);
+    await ensure(env(), v1);
 
     // The first attempt of the update keeps what it found before it changes the Schedule ...
     const first = env();
     const heartbeats: unknown[] = [];
     first.on('heartbeat', (details: unknown) => heartbeats.push(details));
-    const ensured = await first.run<
-      [EnsureDriftScheduleInput],
-      EnsuredDriftSchedule,
-      typeof schedules.ensureDriftSchedule
-    >(schedules.ensureDriftSchedule, v2);
+    const ensured = await ensure(first, v2);
     assert.equal(ensured.replaced?.check.requester, 'first');
     assert.equal(heartbeats.length, 1);
 
     // ... so a retry after that update reached the Schedule still names the first deployment's check, not its own.
-    const retry = new MockActivityEnvironment(
-      { heartbeatDetails: heartbeats[0], attempt: 2 },
-      { logger: new DefaultLogger('ERROR') },
-    );
-    const retried = await retry.run<
-      [EnsureDriftScheduleInput],
-      EnsuredDriftSchedule,
-      typeof schedules.ensureDriftSchedule
-    >(schedules.ensureDriftSchedule, v2);
+    const retried = await ensure(env({ heartbeatDetails: heartbeats[0], attempt: 2 }), v2);
     assert.equal(retried.replaced?.check.requester, 'first');
     assert.equal(retried.replaced?.interval, 6 * 3_600_000);
 

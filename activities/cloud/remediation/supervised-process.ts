@@ -4,6 +4,7 @@ import path from 'node:path';
 import { dharmaHome, setting } from '../../../lib/config.js';
 import type { ActivityDeps } from '../../deps.js';
 import { fields, invalidInput, refused } from './input.js';
+import { alive, startedAtMs } from '../../../lib/process-info.js';
 
 export interface RestartSupervisedProcessInput {
   /** Pid file of the process; give it or `name`. */
@@ -120,9 +121,7 @@ function startCommand(
   return argv as string[];
 }
 
-/** Linux reports process start times in clock ticks since boot; USER_HZ is 100 on every architecture. */
-const TICK_MS = 10;
-/** btime has whole seconds; a pid file is written after its process started, give or take that. */
+/** Start times have whole seconds of boot time in them; a pid file is written after its process started. */
 const START_SLACK_MS = 2_000;
 
 /**
@@ -131,17 +130,12 @@ const START_SLACK_MS = 2_000;
  * signalled. Read from /proc; where there is none, the pid is taken as the file's.
  */
 async function reusedPid(pid: number, pidFile: string): Promise<boolean> {
-  try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is field 3, starttime field 22.
-    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const bootSeconds = Number(/^btime (\d+)$/m.exec(await fs.readFile('/proc/stat', 'utf8'))?.[1]);
-    const startedMs = bootSeconds * 1000 + startTicks * TICK_MS;
-    const writtenMs = (await fs.stat(pidFile)).mtimeMs;
-    return Number.isFinite(startedMs) && startedMs > writtenMs + START_SLACK_MS;
-  } catch {
-    return false;
-  }
+  const started = await startedAtMs(pid);
+  const written = await fs.stat(pidFile).then(
+    (info) => info.mtimeMs,
+    () => undefined,
+  );
+  return started !== undefined && written !== undefined && started > written + START_SLACK_MS;
 }
 
 async function readPid(pidFile: string): Promise<number | null> {
@@ -154,16 +148,6 @@ async function readPid(pidFile: string): Promise<number | null> {
   if (!Number.isInteger(pid) || pid <= 0)
     refused(ACTIVITY, `pid file ${pidFile} holds no pid: ${text.trim()}`);
   return pid;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else; the signal below reports that clearly.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function waitForExit(pid: number, ms: number): Promise<boolean> {
